@@ -1,0 +1,38 @@
+"""The NumPy back-propagation engine shared by every skdeep estimator.
+
+It knows nothing of scikit-learn: estimators validate their input, translate
+their parameters into the objects below and keep the trained network.
+"""
+
+from skdeep._engine.activations import ACTIVATIONS
+from skdeep._engine.initializers import INITIALIZERS
+from skdeep._engine.layers import Activation, Dense, Dropout, Layer
+from skdeep._engine.losses import LOSSES
+from skdeep._engine.network import Network
+from skdeep._engine.optimizers import OPTIMIZERS
+from skdeep._engine.penalties import Penalty
+from skdeep._engine.solvers import (
+    Dataset,
+    LBFGSTrainer,
+    MinibatchTrainer,
+    StoppingCriteria,
+    Validation,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "Dataset",
+    "Dense",
+    "Dropout",
+    "INITIALIZERS",
+    "LBFGSTrainer",
+    "LOSSES",
+    "Layer",
+    "MinibatchTrainer",
+    "Network",
+    "OPTIMIZERS",
+    "Penalty",
+    "StoppingCriteria",
+    "Validation",
+]

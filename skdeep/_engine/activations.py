@@ -1,0 +1,128 @@
+"""Hidden-layer activation functions, each with its derivative.
+
+Every activation is a pair of small in-place functions:
+
+- ``forward(Z, work)`` overwrites the pre-activation ``Z`` with ``g(Z)``;
+- ``multiply_derivative(A, delta, work)`` multiplies ``delta`` in place by
+  ``g'`` evaluated where the layer produced the output ``A``.
+
+Each derivative is written in terms of the *output* ``A = g(Z)``, so a layer
+never has to keep its pre-activation.  ``work`` is a scratch array of the same
+shape and dtype that the caller owns, so no function here allocates.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.special import expit
+
+LEAKY_RELU_SLOPE = 0.01
+
+
+def identity(Z, work):
+    """g(z) = z."""
+
+
+def identity_derivative(A, delta, work):
+    """g'(z) = 1."""
+
+
+def logistic(Z, work):
+    """g(z) = 1 / (1 + exp(-z))."""
+    expit(Z, out=Z)
+
+
+def logistic_derivative(A, delta, work):
+    """g'(z) = a (1 - a)."""
+    np.subtract(1, A, out=work)
+    work *= A
+    delta *= work
+
+
+def tanh(Z, work):
+    """g(z) = tanh(z)."""
+    np.tanh(Z, out=Z)
+
+
+def tanh_derivative(A, delta, work):
+    """g'(z) = 1 - a^2."""
+    np.multiply(A, A, out=work)
+    np.subtract(1, work, out=work)
+    delta *= work
+
+
+def relu(Z, work):
+    """g(z) = max(z, 0)."""
+    np.maximum(Z, 0, out=Z)
+
+
+def relu_derivative(A, delta, work):
+    """g'(z) = 1 where a > 0, else 0."""
+    np.greater(A, 0, out=work)
+    delta *= work
+
+
+def leaky_relu(Z, work):
+    """g(z) = max(z, 0.01 z)."""
+    np.multiply(Z, LEAKY_RELU_SLOPE, out=work)
+    np.maximum(Z, work, out=Z)
+
+
+def leaky_relu_derivative(A, delta, work):
+    """g'(z) = 1 where a > 0, else 0.01."""
+    np.greater(A, 0, out=work)
+    work *= 1 - LEAKY_RELU_SLOPE
+    work += LEAKY_RELU_SLOPE
+    delta *= work
+
+
+def elu(Z, work):
+    """g(z) = z for z > 0, else exp(z) - 1."""
+    np.minimum(Z, 0, out=work)
+    np.expm1(work, out=work)
+    np.maximum(Z, 0, out=Z)
+    Z += work
+
+
+def elu_derivative(A, delta, work):
+    """g'(z) = 1 for z > 0, else exp(z) = a + 1."""
+    np.minimum(A, 0, out=work)
+    work += 1
+    delta *= work
+
+
+def softplus(Z, work):
+    """g(z) = log(1 + exp(z)), computed without overflow."""
+    np.logaddexp(0, Z, out=Z)
+
+
+def softplus_derivative(A, delta, work):
+    """g'(z) = logistic(z) = 1 - exp(-a)."""
+    np.negative(A, out=work)
+    np.expm1(work, out=work)
+    np.negative(work, out=work)
+    delta *= work
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function and its derivative, both in place."""
+
+    name: str
+    forward: Callable
+    multiply_derivative: Callable
+
+
+ACTIVATIONS = {
+    fn.__name__: Activation(fn.__name__, fn, derivative)
+    for fn, derivative in [
+        (identity, identity_derivative),
+        (logistic, logistic_derivative),
+        (tanh, tanh_derivative),
+        (relu, relu_derivative),
+        (leaky_relu, leaky_relu_derivative),
+        (elu, elu_derivative),
+        (softplus, softplus_derivative),
+    ]
+}

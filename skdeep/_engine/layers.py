@@ -1,0 +1,164 @@
+"""Layers of the back-propagation engine.
+
+The layer contract, readable on one screen:
+
+- ``param_specs()`` lists ``(shape, penalized)`` for each parameter array.  The
+  network allocates one flat parameter vector and one flat gradient vector and
+  hands every layer views into them as ``params`` and ``grads`` (same order).
+- ``forward(X, training)`` returns the layer's output and caches what
+  ``backward`` needs.  Outputs live in buffers the layer reuses from one call to
+  the next, so a caller that wants to keep an output must copy it.
+- ``backward(dY, need_input_grad)`` fills ``grads`` and returns ``dL/dX``
+  (``None`` when ``need_input_grad`` is False, which spares the first layer a
+  matrix product).
+- ``trainable = False`` freezes a layer: its gradients stay zero and ``backward``
+  only propagates.
+
+Activation and dropout layers work in place on their input, which is always a
+buffer owned by the layer before them.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from skdeep._engine.activations import ACTIVATIONS
+
+
+class Layer:
+    """Base class: no parameters, reusable buffers, pickles without them."""
+
+    trainable = True
+
+    def __init__(self):
+        self.params = []
+        self.grads = []
+
+    def param_specs(self):
+        """Return a list of ``(shape, penalized)``, one per parameter array."""
+        return []
+
+    def freeze(self):
+        """Hold this layer's parameters fixed during training."""
+        self.trainable = False
+        for grad in self.grads:
+            grad[...] = 0
+
+    def unfreeze(self):
+        """Let training update this layer's parameters again."""
+        self.trainable = True
+
+    def _buffer(self, key, n_rows, n_cols, dtype):
+        """Return an ``(n_rows, n_cols)`` view of a reusable buffer.
+
+        The buffer only grows, so once it has seen the largest batch of a fit
+        no call allocates again.
+        """
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buf = buffers.get(key)
+        if buf is None or buf.shape[0] < n_rows or buf.dtype != dtype:
+            buf = np.empty((n_rows, n_cols), dtype=dtype)
+            buffers[key] = buf
+        return buf[:n_rows]
+
+    def __getstate__(self):
+        # Buffers and cached activations are scratch space; parameters are
+        # views that the owning network re-binds after unpickling.
+        state = self.__dict__.copy()
+        for key in ("_buffers", "_input", "_output", "_mask", "params", "grads"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.params, self.grads = [], []
+
+
+class Dense(Layer):
+    """Affine layer ``Y = X W + b`` with ``W`` of shape ``(n_in, n_out)``."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.n_in = n_in
+        self.n_out = n_out
+
+    def param_specs(self):
+        return [((self.n_in, self.n_out), True), ((self.n_out,), False)]
+
+    def forward(self, X, training=False):
+        coef, intercept = self.params
+        out = self._buffer("out", X.shape[0], self.n_out, coef.dtype)
+        if sp.issparse(X):
+            out[...] = X @ coef
+        else:
+            np.matmul(X, coef, out=out)
+        out += intercept
+        self._input = X
+        return out
+
+    def backward(self, dY, need_input_grad=True):
+        coef, _ = self.params
+        if self.trainable:
+            coef_grad, intercept_grad = self.grads
+            X = self._input
+            if sp.issparse(X):
+                coef_grad[...] = X.T @ dY
+            else:
+                np.matmul(X.T, dY, out=coef_grad)
+            np.sum(dY, axis=0, out=intercept_grad)
+        if not need_input_grad:
+            return None
+        dX = self._buffer("dX", dY.shape[0], self.n_in, dY.dtype)
+        np.matmul(dY, coef.T, out=dX)
+        return dX
+
+
+class Activation(Layer):
+    """Element-wise activation, by name from ``ACTIVATIONS``, in place."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+        self.activation = ACTIVATIONS[name]
+
+    def forward(self, X, training=False):
+        work = self._buffer("work", X.shape[0], X.shape[1], X.dtype)
+        self.activation.forward(X, work)
+        self._output = X
+        return X
+
+    def backward(self, dY, need_input_grad=True):
+        work = self._buffer("work", dY.shape[0], dY.shape[1], dY.dtype)
+        self.activation.multiply_derivative(self._output, dY, work)
+        return dY
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero each unit with probability ``rate`` while training.
+
+    Kept units are scaled by ``1 / (1 - rate)`` so that the expected activation
+    is unchanged and prediction (``training=False``) is the identity.  Masks are
+    drawn from ``rng``, a :class:`numpy.random.Generator` the trainer sets from
+    the estimator's ``random_state``.
+    """
+
+    def __init__(self, rate, rng=None):
+        super().__init__()
+        self.rate = rate
+        self.rng = rng
+
+    def forward(self, X, training=False):
+        self._active = training and self.rate > 0
+        if not self._active:
+            return X
+        mask = self._buffer("mask", X.shape[0], X.shape[1], X.dtype)
+        self.rng.random(out=mask, dtype=mask.dtype)
+        np.greater_equal(mask, self.rate, out=mask)
+        mask *= 1 / (1 - self.rate)
+        X *= mask
+        self._mask = mask
+        return X
+
+    def backward(self, dY, need_input_grad=True):
+        if self._active:
+            dY *= self._mask
+        return dY

@@ -1,0 +1,160 @@
+"""Output activations fused with their losses.
+
+Each class pairs an output activation with the loss it is canonical for, so the
+gradient of the loss with respect to the output layer's *pre-activation* is
+short and stable (softmax + log-loss gives ``P - Y``):
+
+- ``forward(Z)`` turns the pre-activation into predictions, in place;
+- ``loss(P, Y, sample_weight)`` is the weighted *sum* of per-sample losses;
+- ``delta(P, Y, sample_weight, scale)`` is ``scale`` times the gradient of that
+  sum with respect to ``Z``, written into a reused buffer.
+
+The network divides by the total sample weight through ``scale``, which lets a
+full-data gradient be accumulated chunk by chunk.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+
+class OutputLoss:
+    """Base class: reusable buffers and the residual-times-weight delta."""
+
+    name = None
+    out_activation = None
+
+    def _buffer(self, key, shape, dtype):
+        buffers = self.__dict__.setdefault("_buffers", {})
+        buf = buffers.get(key)
+        if buf is None or buf.shape[0] < shape[0] or buf.dtype != dtype:
+            buf = np.empty(shape, dtype=dtype)
+            buffers[key] = buf
+        return buf[: shape[0]]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_buffers", None)
+        return state
+
+    def forward(self, Z):
+        return Z
+
+    def _residual(self, P, Y):
+        """Return ``P - Y`` in a reused buffer."""
+        out = self._buffer("delta", P.shape, P.dtype)
+        np.subtract(P, Y, out=out)
+        return out
+
+    def delta(self, P, Y, sample_weight, scale):
+        out = self._residual(P, Y)
+        _apply_weights(out, sample_weight, scale)
+        return out
+
+
+def _apply_weights(out, sample_weight, scale):
+    out *= scale
+    if sample_weight is not None:
+        out *= sample_weight[:, np.newaxis]
+
+
+def _weighted_sum(per_sample, sample_weight):
+    if sample_weight is None:
+        return float(per_sample.sum())
+    return float(per_sample @ sample_weight)
+
+
+class SquaredError(OutputLoss):
+    """Identity output, loss ``1/2 sum_k (p_k - y_k)^2`` per sample."""
+
+    name = "squared_error"
+    out_activation = "identity"
+
+    def loss(self, P, Y, sample_weight=None):
+        work = self._residual(P, Y)
+        work *= work
+        return 0.5 * _weighted_sum(work.sum(axis=1), sample_weight)
+
+
+class Huber(OutputLoss):
+    """Identity output, Huber loss: quadratic within ``epsilon``, linear beyond.
+
+    Per output, ``r^2 / 2`` for ``|r| <= epsilon`` and
+    ``epsilon (|r| - epsilon / 2)`` otherwise, with ``r = p - y``.
+    """
+
+    name = "huber"
+    out_activation = "identity"
+
+    def __init__(self, epsilon=1.0):
+        self.epsilon = epsilon
+
+    def loss(self, P, Y, sample_weight=None):
+        work = self._residual(P, Y)
+        np.abs(work, out=work)
+        quadratic = np.minimum(work, self.epsilon)
+        per_entry = quadratic * (work - 0.5 * quadratic)
+        return _weighted_sum(per_entry.sum(axis=1), sample_weight)
+
+    def delta(self, P, Y, sample_weight, scale):
+        out = self._residual(P, Y)
+        np.clip(out, -self.epsilon, self.epsilon, out=out)
+        _apply_weights(out, sample_weight, scale)
+        return out
+
+
+class SoftmaxLogLoss(OutputLoss):
+    """Softmax output, multinomial log-loss ``-sum_k y_k log p_k`` per sample."""
+
+    name = "log_loss"
+    out_activation = "softmax"
+
+    def forward(self, Z):
+        row_max = self._buffer("row", (Z.shape[0], 1), Z.dtype)
+        np.max(Z, axis=1, keepdims=True, out=row_max)
+        Z -= row_max
+        np.exp(Z, out=Z)
+        np.sum(Z, axis=1, keepdims=True, out=row_max)
+        Z /= row_max
+        return Z
+
+    def loss(self, P, Y, sample_weight=None):
+        work = self._buffer("work", P.shape, P.dtype)
+        eps = np.finfo(P.dtype).eps
+        np.clip(P, eps, 1, out=work)
+        np.log(work, out=work)
+        work *= Y
+        return -_weighted_sum(work.sum(axis=1), sample_weight)
+
+
+class LogisticLogLoss(OutputLoss):
+    """Logistic output per column, binary log-loss summed over columns.
+
+    Serves binary classification (one column) and multilabel classification
+    (one column per label).
+    """
+
+    name = "binary_log_loss"
+    out_activation = "logistic"
+
+    def forward(self, Z):
+        expit(Z, out=Z)
+        return Z
+
+    def loss(self, P, Y, sample_weight=None):
+        eps = np.finfo(P.dtype).eps
+        log_p = self._buffer("work", P.shape, P.dtype)
+        log_1mp = self._buffer("work2", P.shape, P.dtype)
+        np.clip(P, eps, 1 - eps, out=log_p)
+        np.negative(log_p, out=log_1mp)
+        np.log1p(log_1mp, out=log_1mp)
+        np.log(log_p, out=log_p)
+        # y log p + (1 - y) log(1 - p) = y (log p - log(1 - p)) + log(1 - p)
+        log_p -= log_1mp
+        log_p *= Y
+        log_p += log_1mp
+        return -_weighted_sum(log_p.sum(axis=1), sample_weight)
+
+
+LOSSES = {
+    cls.name: cls for cls in (SquaredError, Huber, SoftmaxLogLoss, LogisticLogLoss)
+}

@@ -1,0 +1,173 @@
+"""A sequence of layers ending in a fused output + loss, on one flat vector.
+
+The network owns one contiguous parameter vector ``theta`` and one gradient
+vector ``grad``; every layer's arrays are views into them.  All penalized
+parameters (the weights) come first, so ``theta[:n_weights]`` is the whole
+weight vector: optimizers update everything in one vectorised step, penalties
+act on one slice, L-BFGS needs no packing, and a snapshot is one copy.
+"""
+
+import numpy as np
+
+from skdeep._engine.initializers import INITIALIZERS
+from skdeep._engine.layers import Activation, Dense
+
+PREDICT_CHUNK_ROWS = 4096
+
+
+class Network:
+    """Layers applied in order, then ``loss.forward`` on the last output.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        The first layer must own its output buffer (a ``Dense`` layer), since
+        activation and dropout layers work in place.
+    loss : OutputLoss
+        Output activation fused with the training loss.
+    dtype : dtype
+        float32 or float64, for parameters, gradients and every buffer.
+    """
+
+    def __init__(self, layers, loss, dtype=np.float64):
+        self.layers = list(layers)
+        self.loss = loss
+        self.dtype = np.dtype(dtype)
+        self._bind(np.zeros(self._n_params(), dtype=self.dtype))
+
+    def _specs(self):
+        """Yield ``(layer, position, shape, penalized)`` in flat-vector order."""
+        specs = [
+            (layer, position, shape, penalized)
+            for layer in self.layers
+            for position, (shape, penalized) in enumerate(layer.param_specs())
+        ]
+        # Stable sort: penalized arrays (weights) first, then the biases.
+        return sorted(specs, key=lambda spec: not spec[3])
+
+    def _n_params(self):
+        return sum(int(np.prod(shape)) for _, _, shape, _ in self._specs())
+
+    def _bind(self, theta):
+        """Make every layer's params and grads views into theta and grad."""
+        self.theta = theta
+        self.grad = np.zeros_like(theta)
+        for layer in self.layers:
+            n_arrays = len(layer.param_specs())
+            layer.params, layer.grads = [None] * n_arrays, [None] * n_arrays
+        self._ranges = {id(layer): [] for layer in self.layers}
+        start = 0
+        self.n_weights = 0
+        for layer, position, shape, penalized in self._specs():
+            stop = start + int(np.prod(shape))
+            layer.params[position] = theta[start:stop].reshape(shape)
+            layer.grads[position] = self.grad[start:stop].reshape(shape)
+            self._ranges[id(layer)].append((start, stop))
+            self.n_weights += (stop - start) * penalized
+            start = stop
+
+    @property
+    def weights(self):
+        """View of all penalized parameters."""
+        return self.theta[: self.n_weights]
+
+    @property
+    def weight_grad(self):
+        """View of the gradient with respect to the penalized parameters."""
+        return self.grad[: self.n_weights]
+
+    @property
+    def param_layers(self):
+        """The layers that have parameters, in order."""
+        return [layer for layer in self.layers if layer.param_specs()]
+
+    def initialize(self, init, rng, init_scale=0.7):
+        """Draw every dense layer's weights with the initializer named ``init``."""
+        initializer = INITIALIZERS[init]
+        for index, layer in enumerate(self.layers):
+            if not isinstance(layer, Dense):
+                continue
+            following = self.layers[index + 1 : index + 2]
+            activation = (
+                following[0].name
+                if following and isinstance(following[0], Activation)
+                else None
+            )
+            coef, intercept = initializer(
+                layer.n_in, layer.n_out, activation, rng, init_scale
+            )
+            layer.params[0][...] = coef
+            layer.params[1][...] = intercept
+
+    def forward(self, X, training=False, n_layers=None):
+        """Return the output of the first ``n_layers`` layers.
+
+        With ``n_layers=None``, all layers and then the output activation.  The
+        result is a reused buffer: copy it to keep it.
+        """
+        for layer in self.layers[:n_layers]:
+            X = layer.forward(X, training)
+        if n_layers is None:
+            X = self.loss.forward(X)
+        return X
+
+    def backward(self, P, Y, sample_weight, scale):
+        """Fill ``grad`` for predictions ``P`` from the last forward pass."""
+        delta = self.loss.delta(P, Y, sample_weight, scale)
+        first = self._first_trainable()
+        for index in range(len(self.layers) - 1, first - 1, -1):
+            delta = self.layers[index].backward(delta, index > first)
+
+    def _first_trainable(self):
+        """Index of the lowest layer with trainable parameters.
+
+        Back-propagation stops there: nothing below it needs a gradient.
+        """
+        for index, layer in enumerate(self.layers):
+            if layer.trainable and layer.param_specs():
+                return index
+        return len(self.layers)
+
+    def loss_and_gradient(self, X, Y, sample_weight, scale, training=True):
+        """Forward and backward on one batch.
+
+        Returns ``scale`` times the weighted sum of the per-sample losses and
+        leaves ``scale`` times its gradient in ``grad``.
+        """
+        P = self.forward(X, training)
+        loss = self.loss.loss(P, Y, sample_weight) * scale
+        self.backward(P, Y, sample_weight, scale)
+        return loss
+
+    def predict(self, X, n_layers=None, chunk_rows=PREDICT_CHUNK_ROWS):
+        """Forward pass without dropout, in chunks, into a new array."""
+        n_samples = X.shape[0]
+        out = None
+        for start in range(0, n_samples, chunk_rows):
+            stop = min(start + chunk_rows, n_samples)
+            chunk = self.forward(X[start:stop], training=False, n_layers=n_layers)
+            if out is None:
+                out = np.empty((n_samples, chunk.shape[1]), dtype=chunk.dtype)
+            out[start:stop] = chunk
+        return out
+
+    def layer_grad_norms(self):
+        """Euclidean norm of ``grad`` restricted to each parameterised layer."""
+        norms = []
+        for layer in self.param_layers:
+            squares = sum(
+                float(np.dot(self.grad[a:b], self.grad[a:b]))
+                for a, b in self._ranges[id(layer)]
+            )
+            norms.append(squares**0.5)
+        return norms
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for key in ("grad", "_ranges"):
+            state.pop(key)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._bind(self.theta)

@@ -1,0 +1,142 @@
+"""First-order optimizers that update the flat parameter vector in place.
+
+Each optimizer keeps its state in flat vectors the size of ``theta`` and a
+scratch vector, so a step allocates nothing.  ``step(theta, grad, penalty,
+n_weights)`` applies one update and then, if the penalty has an L1 part, its
+proximal step to ``theta[:n_weights]`` with the step size just used.
+"""
+
+import math
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent with momentum or Nesterov momentum.
+
+    ``v <- momentum v - lr g`` then ``theta <- theta + v`` (classical), or
+    ``theta <- theta + momentum v - lr g`` (Nesterov), as scikit-learn's MLP.
+
+    Learning-rate schedules: ``"constant"``; ``"invscaling"``,
+    ``lr = lr_init / (t + 1) ** power_t`` with ``t`` the samples seen, updated
+    at the end of each epoch; ``"adaptive"``, divide by 5 each time training
+    stalls, stopping once ``lr <= 1e-6``.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.1,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.velocity = np.zeros(n_params, dtype=dtype)
+        self._work = np.empty(n_params, dtype=dtype)
+
+    def step(self, theta, grad, penalty=None, n_weights=0):
+        """Update ``theta`` in place from ``grad``."""
+        work, velocity = self._work, self.velocity
+        np.multiply(grad, self.learning_rate, out=work)
+        velocity *= self.momentum
+        velocity -= work
+        if self.nesterov:
+            theta -= work
+            np.multiply(velocity, self.momentum, out=work)
+            theta += work
+        else:
+            theta += velocity
+        if penalty is not None:
+            penalty.prox(theta[:n_weights], self.learning_rate, work[:n_weights])
+
+    def iteration_ends(self, n_samples_seen):
+        """Apply the schedule at the end of an epoch."""
+        if self.lr_schedule == "invscaling":
+            self.learning_rate = self.learning_rate_init / (
+                (n_samples_seen + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self):
+        """Training stalled: return True to stop, or shrink the rate and go on."""
+        if self.lr_schedule != "adaptive" or self.learning_rate <= 1e-6:
+            return True
+        self.learning_rate /= 5.0
+        return False
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015) with the bias correction folded into the rate.
+
+    ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
+    ``theta <- theta - lr_t m / (sqrt(v) + eps)`` with
+    ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``, as scikit-learn's MLP.  With an
+    L1 penalty, the proximal step uses each weight's own step size
+    ``lr_t / (sqrt(v) + eps)``.
+    """
+
+    def __init__(
+        self,
+        n_params,
+        dtype,
+        learning_rate_init=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params, dtype=dtype)
+        self._work = np.empty(n_params, dtype=dtype)
+
+    def step(self, theta, grad, penalty=None, n_weights=0):
+        """Update ``theta`` in place from ``grad``."""
+        self.t += 1
+        lr_t = (
+            self.learning_rate
+            * math.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        m, v, work = self.m, self.v, self._work
+        # m <- b1 m + (1 - b1) g, as b1 (m - g) + g: three passes, no temporary
+        m -= grad
+        m *= self.beta_1
+        m += grad
+        np.multiply(grad, grad, out=work)
+        v -= work
+        v *= self.beta_2
+        v += work
+        np.sqrt(v, out=work)
+        work += self.epsilon
+        use_prox = penalty is not None and penalty.l1
+        if use_prox:
+            if getattr(self, "_step_sizes", None) is None:
+                self._step_sizes = np.empty(n_weights, dtype=work.dtype)
+            np.divide(lr_t, work[:n_weights], out=self._step_sizes)
+        np.divide(m, work, out=work)
+        work *= lr_t
+        theta -= work
+        if use_prox:
+            penalty.prox(theta[:n_weights], self._step_sizes, work[:n_weights])
+
+    def iteration_ends(self, n_samples_seen):
+        """Adam keeps its rate; nothing to do at the end of an epoch."""
+
+    def trigger_stopping(self):
+        """Training stalled: Adam always stops."""
+        return True
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -1,0 +1,1 @@
+"""Utilities: the scikit-learn compatibility layer and testing helpers."""

@@ -1,0 +1,217 @@
+"""Finite-difference checks of every activation, layer, loss, penalty and of a
+whole network's flat gradient (float64, relative error < 1e-6)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skdeep._engine import (
+    ACTIVATIONS,
+    LOSSES,
+    Activation,
+    Dataset,
+    Dense,
+    Dropout,
+    LBFGSTrainer,
+    Network,
+    Penalty,
+    StoppingCriteria,
+)
+from skdeep.utils._testing import check_directional_gradient
+
+TOL = 1e-6
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_derivative(name, rng):
+    activation = ACTIVATIONS[name]
+    # keep pre-activations away from the ReLU-family kink at zero
+    Z = rng.uniform(0.1, 2.0, (5, 4)) * rng.choice([-1, 1], (5, 4))
+    R = rng.standard_normal(Z.shape)
+    work = np.empty_like(Z)
+
+    def value(z):
+        z = z.copy()
+        activation.forward(z, work)
+        return float(np.sum(R * z))
+
+    def gradient(z):
+        A = z.copy()
+        activation.forward(A, work)
+        delta = R.copy()
+        activation.multiply_derivative(A, delta, work)
+        return delta
+
+    assert check_directional_gradient(value, gradient, Z, rng) < TOL
+
+
+def _layer_checks(layer, X, rng):
+    """Check dX and every parameter gradient of ``layer`` for L = sum(R * Y)."""
+    network = Network([layer], LOSSES["squared_error"]())  # binds the params
+    network.theta[:] = rng.uniform(-1, 1, network.theta.size)
+    R = rng.standard_normal((X.shape[0], layer.forward(X.copy()).shape[1]))
+
+    def value_x(x):
+        return float(np.sum(R * layer.forward(x.copy(), training=True)))
+
+    def gradient_x(x):
+        layer.forward(x.copy(), training=True)
+        return layer.backward(R.copy(), need_input_grad=True).copy()
+
+    assert check_directional_gradient(value_x, gradient_x, X, rng) < TOL
+    if not network.theta.size:
+        return
+
+    def value_theta(theta):
+        network.theta[:] = theta
+        return value_x(X)
+
+    def gradient_theta(theta):
+        network.theta[:] = theta
+        layer.forward(X.copy(), training=True)
+        layer.backward(R.copy(), need_input_grad=False)
+        return network.grad.copy()
+
+    theta = network.theta.copy()
+    assert check_directional_gradient(value_theta, gradient_theta, theta, rng) < TOL
+
+
+def test_dense_layer_gradients(rng):
+    _layer_checks(Dense(4, 3), rng.standard_normal((6, 4)), rng)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_layer_gradients(name, rng):
+    X = rng.uniform(0.1, 2.0, (6, 3)) * rng.choice([-1, 1], (6, 3))
+    _layer_checks(Activation(name), X, rng)
+
+
+def test_dropout_layer_gradient_with_fixed_mask(rng):
+    layer = Dropout(0.4)
+
+    class FixedMask:
+        """A generator that replays the same uniforms: the mask is fixed."""
+
+        def __init__(self):
+            self.uniforms = np.random.default_rng(1).random((6, 5))
+
+        def random(self, out, dtype):
+            out[...] = self.uniforms
+
+    layer.rng = FixedMask()
+    X = rng.standard_normal((6, 5))
+    _layer_checks(layer, X, rng)
+    dropped = layer.forward(np.ones((6, 5)), training=True)
+    kept = layer.rng.uniforms >= 0.4
+    np.testing.assert_allclose(dropped, kept / 0.6)
+    assert np.array_equal(layer.forward(X.copy(), training=False), X)
+
+
+def _targets(name, rng, shape):
+    if name == "log_loss":
+        return np.eye(shape[1])[rng.integers(0, shape[1], shape[0])]
+    if name == "binary_log_loss":
+        return rng.integers(0, 2, shape).astype(float)
+    return rng.standard_normal(shape) * 2
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_gradient_wrt_pre_activation(name, weighted, rng):
+    loss = LOSSES[name]()
+    Z = rng.standard_normal((7, 3))
+    Y = _targets(name, rng, Z.shape)
+    sw = rng.uniform(0.5, 2.0, 7) if weighted else None
+    scale = 1 / (sw.sum() if weighted else 7)
+
+    def value(z):
+        return loss.loss(loss.forward(z.copy()), Y, sw) * scale
+
+    def gradient(z):
+        return loss.delta(loss.forward(z.copy()), Y, sw, scale).copy()
+
+    assert check_directional_gradient(value, gradient, Z, rng) < TOL
+
+
+def test_huber_is_quadratic_then_linear():
+    huber = LOSSES["huber"](epsilon=1.0)
+    P = np.array([[0.5], [3.0], [-3.0]])
+    Y = np.zeros((3, 1))
+    assert huber.loss(P[:1], Y[:1]) == pytest.approx(0.125)
+    assert huber.loss(P[1:2], Y[1:2]) == pytest.approx(2.5)
+    np.testing.assert_allclose(huber.delta(P, Y, None, 1.0).ravel(), [0.5, 1, -1])
+
+
+@pytest.mark.parametrize("name", ["l2", "l1", "elasticnet"])
+def test_penalty_gradient(name, rng):
+    penalty = Penalty.from_name(name, strength=0.3, l1_ratio=0.4)
+    w = rng.uniform(0.2, 1.0, 10) * rng.choice([-1, 1], 10)
+    error = check_directional_gradient(penalty.value, penalty.gradient, w, rng)
+    assert error < TOL
+
+
+def _small_network(rng, dtype=np.float64):
+    layers = [
+        Dense(5, 6),
+        Activation("tanh"),
+        Dense(6, 4),
+        Activation("softplus"),
+        Dense(4, 3),
+    ]
+    network = Network(layers, LOSSES["log_loss"](), dtype=dtype)
+    network.initialize("glorot", rng)
+    return network
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_network_flat_gradient(sparse_input, rng):
+    network = _small_network(rng)
+    X = rng.standard_normal((9, 5))
+    X[X < -0.5] = 0
+    Y = np.eye(3)[rng.integers(0, 3, 9)]
+    sw = rng.uniform(0.5, 2, 9)
+    X_in = sp.csr_matrix(X) if sparse_input else X
+
+    def value(theta):
+        network.theta[:] = theta
+        return network.loss_and_gradient(X_in, Y, sw, 1 / sw.sum())
+
+    def gradient(theta):
+        value(theta)
+        return network.grad.copy()
+
+    theta = network.theta.copy()
+    assert check_directional_gradient(value, gradient, theta, rng) < TOL
+
+
+def test_frozen_layer_gets_no_gradient_and_stops_backprop(rng):
+    network = _small_network(rng)
+    network.layers[0].freeze()
+    X, Y = rng.standard_normal((4, 5)), np.eye(3)[[0, 1, 2, 0]]
+    network.loss_and_gradient(X, Y, None, 0.25)
+    first_layer_grads = network.layers[0].grads
+    assert all(not grad.any() for grad in first_layer_grads)
+    assert network.layers[2].grads[0].any()
+
+
+@pytest.mark.parametrize("penalty_name", ["l1", "elasticnet"])
+def test_lbfgs_split_objective_gradient(penalty_name, rng):
+    """The positive/negative split that L-BFGS-B uses for L1 is differentiable."""
+    network = _small_network(rng)
+    penalty = Penalty.from_name(penalty_name, 0.05, l1_ratio=0.5)
+    trainer = LBFGSTrainer(network, penalty, StoppingCriteria())
+    data = Dataset(rng.standard_normal((8, 5)), np.eye(3)[rng.integers(0, 3, 8)])
+    x = trainer._pack(network.theta) + 0.01  # strictly inside the bounds
+
+    def value(z):
+        return trainer._loss_and_grad(z, data)[0]
+
+    def gradient(z):
+        return trainer._loss_and_grad(z, data)[1]
+
+    assert check_directional_gradient(value, gradient, x, rng) < TOL

@@ -17,6 +17,10 @@ class SGD:
     ``v <- momentum v - lr g`` then ``theta <- theta + v`` (classical), or
     ``theta <- theta + momentum v - lr g`` (Nesterov), as scikit-learn's MLP.
 
+    With an L1 penalty, the proximal step after each update thresholds by the
+    effective step ``lr / (1 - momentum)``, so that the fixed point is that of
+    the penalised objective.
+
     Learning-rate schedules: ``"constant"``; ``"invscaling"``,
     ``lr = lr_init / (t + 1) ** power_t`` with ``t`` the samples seen, updated
     at the end of each epoch; ``"adaptive"``, divide by 5 each time training
@@ -55,7 +59,18 @@ class SGD:
         else:
             theta += velocity
         if penalty is not None:
-            penalty.prox(theta[:n_weights], self.learning_rate, work[:n_weights])
+            penalty.prox(theta[:n_weights], self._prox_step(), work[:n_weights])
+
+    def _prox_step(self):
+        """Step of the L1 proximal step: the effective step ``lr / (1 - momentum)``.
+
+        With momentum, a steady gradient ``g`` moves the weights by
+        ``lr g / (1 - momentum)`` per step, so thresholding by ``lr`` alone
+        would give a fixed point with the penalty shrunk by ``1 - momentum``.
+        """
+        if self.momentum < 1:
+            return self.learning_rate / (1 - self.momentum)
+        return self.learning_rate
 
     def iteration_ends(self, n_samples_seen):
         """Apply the schedule at the end of an epoch."""

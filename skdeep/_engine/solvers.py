@@ -257,6 +257,11 @@ class MinibatchTrainer(Trainer):
 
     def train(self, data, validation=None, max_epochs=None):
         """Run epochs until a stopping rule fires; return the reason."""
+        # Overflow is how divergence shows; it is detected and reported.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._train(data, validation, max_epochs)
+
+    def _train(self, data, validation, max_epochs):
         max_epochs = self.criteria.max_iter if max_epochs is None else max_epochs
         theta_before = np.empty_like(self.network.theta)
         reason = "max_iter"
@@ -372,6 +377,10 @@ class LBFGSTrainer(Trainer):
         ``max_epochs`` caps the iterations of this call (default ``max_iter``).
         """
         max_iter = self.criteria.max_iter if max_epochs is None else max_epochs
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._minimize(data, validation, max_iter)
+
+    def _minimize(self, data, validation, max_iter):
         x0 = self._pack(self.network.theta)
         state = {"x": x0.copy(), "started": time.perf_counter()}
 

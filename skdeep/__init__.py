@@ -1,0 +1,7 @@
+"""skdeep: neural networks for scikit-learn users, on one NumPy engine."""
+
+from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["FeedForwardClassifier", "FeedForwardRegressor", "__version__"]

@@ -2,74 +2,81 @@
 
 Every activation is a pair of small in-place functions:
 
-- ``forward(Z, work)`` overwrites the pre-activation ``Z`` with ``g(Z)``;
-- ``multiply_derivative(A, delta, work)`` multiplies ``delta`` in place by
-  ``g'`` evaluated where the layer produced the output ``A``.
+- ``forward(Z, work, zeros)`` overwrites the pre-activation ``Z`` with ``g(Z)``;
+- ``multiply_derivative(A, delta, work, zeros)`` multiplies ``delta`` in place
+  by ``g'`` evaluated where the layer produced the output ``A``.
 
 Each derivative is written in terms of the *output* ``A = g(Z)``, so a layer
 never has to keep its pre-activation.  ``work`` is a scratch array of the same
-shape and dtype that the caller owns, so no function here allocates.
+shape and dtype that the caller owns and ``zeros`` a read-only array of zeros
+like it, so no function here allocates.  (NumPy compares against an array of
+zeros about three times faster than against the scalar 0.)
 """
 
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit
 
 LEAKY_RELU_SLOPE = 0.01
 
 
-def identity(Z, work):
+def identity(Z, work, zeros):
     """g(z) = z."""
 
 
-def identity_derivative(A, delta, work):
+def identity_derivative(A, delta, work, zeros):
     """g'(z) = 1."""
 
 
-def logistic(Z, work):
-    """g(z) = 1 / (1 + exp(-z))."""
-    expit(Z, out=Z)
+def logistic(Z, work, zeros):
+    """g(z) = 1 / (1 + exp(-z)), computed as (1 + tanh(z / 2)) / 2.
+
+    The tanh form is several times faster than ``scipy.special.expit`` here.
+    """
+    Z *= 0.5
+    np.tanh(Z, out=Z)
+    Z *= 0.5
+    Z += 0.5
 
 
-def logistic_derivative(A, delta, work):
+def logistic_derivative(A, delta, work, zeros):
     """g'(z) = a (1 - a)."""
     np.subtract(1, A, out=work)
     work *= A
     delta *= work
 
 
-def tanh(Z, work):
+def tanh(Z, work, zeros):
     """g(z) = tanh(z)."""
     np.tanh(Z, out=Z)
 
 
-def tanh_derivative(A, delta, work):
+def tanh_derivative(A, delta, work, zeros):
     """g'(z) = 1 - a^2."""
     np.multiply(A, A, out=work)
     np.subtract(1, work, out=work)
     delta *= work
 
 
-def relu(Z, work):
+def relu(Z, work, zeros):
     """g(z) = max(z, 0)."""
-    np.maximum(Z, 0, out=Z)
+    np.maximum(Z, zeros, out=Z)
 
 
-def relu_derivative(A, delta, work):
+def relu_derivative(A, delta, work, zeros):
     """g'(z) = 1 where a > 0, else 0."""
     np.greater(A, 0, out=work)
     delta *= work
 
 
-def leaky_relu(Z, work):
+def leaky_relu(Z, work, zeros):
     """g(z) = max(z, 0.01 z)."""
     np.multiply(Z, LEAKY_RELU_SLOPE, out=work)
     np.maximum(Z, work, out=Z)
 
 
-def leaky_relu_derivative(A, delta, work):
+def leaky_relu_derivative(A, delta, work, zeros):
     """g'(z) = 1 where a > 0, else 0.01."""
     np.greater(A, 0, out=work)
     work *= 1 - LEAKY_RELU_SLOPE
@@ -77,27 +84,27 @@ def leaky_relu_derivative(A, delta, work):
     delta *= work
 
 
-def elu(Z, work):
+def elu(Z, work, zeros):
     """g(z) = z for z > 0, else exp(z) - 1."""
-    np.minimum(Z, 0, out=work)
+    np.minimum(Z, zeros, out=work)
     np.expm1(work, out=work)
-    np.maximum(Z, 0, out=Z)
+    np.maximum(Z, zeros, out=Z)
     Z += work
 
 
-def elu_derivative(A, delta, work):
+def elu_derivative(A, delta, work, zeros):
     """g'(z) = 1 for z > 0, else exp(z) = a + 1."""
-    np.minimum(A, 0, out=work)
+    np.minimum(A, zeros, out=work)
     work += 1
     delta *= work
 
 
-def softplus(Z, work):
+def softplus(Z, work, zeros):
     """g(z) = log(1 + exp(z)), computed without overflow."""
     np.logaddexp(0, Z, out=Z)
 
 
-def softplus_derivative(A, delta, work):
+def softplus_derivative(A, delta, work, zeros):
     """g'(z) = logistic(z) = 1 - exp(-a)."""
     np.negative(A, out=work)
     np.expm1(work, out=work)

@@ -47,18 +47,28 @@ class Layer:
         """Let training update this layer's parameters again."""
         self.trainable = True
 
-    def _buffer(self, key, n_rows, n_cols, dtype):
+    def _buffer(self, key, n_rows, n_cols, dtype, fill=None):
         """Return an ``(n_rows, n_cols)`` view of a reusable buffer.
 
         The buffer only grows, so once it has seen the largest batch of a fit
-        no call allocates again.
+        no call allocates again.  A new buffer holds ``fill`` if given.
         """
-        buffers = self.__dict__.setdefault("_buffers", {})
-        buf = buffers.get(key)
+        views = self.__dict__.setdefault("_buffers", {})
+        view = views.get((key, n_rows))
+        if view is not None and view.dtype == dtype:
+            return view
+        buf = views.get(key)
         if buf is None or buf.shape[0] < n_rows or buf.dtype != dtype:
-            buf = np.empty((n_rows, n_cols), dtype=dtype)
-            buffers[key] = buf
-        return buf[:n_rows]
+            if fill is None:
+                buf = np.empty((n_rows, n_cols), dtype=dtype)
+            else:
+                buf = np.full((n_rows, n_cols), fill, dtype=dtype)
+            # forget the views of the buffer this one replaces
+            for cached in [k for k in views if isinstance(k, tuple) and k[0] == key]:
+                del views[cached]
+            views[key] = buf
+        views[(key, n_rows)] = buf[:n_rows]
+        return views[(key, n_rows)]
 
     def __getstate__(self):
         # Buffers and cached activations are scratch space; parameters are
@@ -104,7 +114,9 @@ class Dense(Layer):
                 coef_grad[...] = X.T @ dY
             else:
                 np.matmul(X.T, dY, out=coef_grad)
-            np.sum(dY, axis=0, out=intercept_grad)
+            # ones @ dY is a BLAS gemv, several times faster than dY.sum(0)
+            ones = self._buffer("ones", dY.shape[0], 1, dY.dtype, fill=1)[:, 0]
+            np.matmul(ones, dY, out=intercept_grad)
         if not need_input_grad:
             return None
         dX = self._buffer("dX", dY.shape[0], self.n_in, dY.dtype)
@@ -120,15 +132,21 @@ class Activation(Layer):
         self.name = name
         self.activation = ACTIVATIONS[name]
 
+    def _scratch(self, X):
+        """A work buffer and a (never written) buffer of zeros shaped like X."""
+        n_rows, n_cols = X.shape
+        zeros = self._buffer("zeros", n_rows, n_cols, X.dtype, fill=0)
+        return self._buffer("work", n_rows, n_cols, X.dtype), zeros
+
     def forward(self, X, training=False):
-        work = self._buffer("work", X.shape[0], X.shape[1], X.dtype)
-        self.activation.forward(X, work)
+        work, zeros = self._scratch(X)
+        self.activation.forward(X, work, zeros)
         self._output = X
         return X
 
     def backward(self, dY, need_input_grad=True):
-        work = self._buffer("work", dY.shape[0], dY.shape[1], dY.dtype)
-        self.activation.multiply_derivative(self._output, dY, work)
+        work, zeros = self._scratch(dY)
+        self.activation.multiply_derivative(self._output, dY, work, zeros)
         return dY
 
 

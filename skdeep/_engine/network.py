@@ -65,6 +65,10 @@ class Network:
             self._ranges[id(layer)].append((start, stop))
             self.n_weights += (stop - start) * penalized
             start = stop
+        self._grad_blocks = [
+            [self.grad[a:b] for a, b in self._ranges[id(layer)]]
+            for layer in self.param_layers
+        ]
 
     @property
     def weights(self):
@@ -153,18 +157,14 @@ class Network:
 
     def layer_grad_norms(self):
         """Euclidean norm of ``grad`` restricted to each parameterised layer."""
-        norms = []
-        for layer in self.param_layers:
-            squares = sum(
-                float(np.dot(self.grad[a:b], self.grad[a:b]))
-                for a, b in self._ranges[id(layer)]
-            )
-            norms.append(squares**0.5)
-        return norms
+        return [
+            sum(float(np.dot(block, block)) for block in blocks) ** 0.5
+            for blocks in self._grad_blocks
+        ]
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("grad", "_ranges"):
+        for key in ("grad", "_ranges", "_grad_blocks"):
             state.pop(key)
         return state
 

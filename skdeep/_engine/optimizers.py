@@ -1,7 +1,8 @@
 """First-order optimizers that update the flat parameter vector in place.
 
 Each optimizer keeps its state in flat vectors the size of ``theta`` and a
-scratch vector, so a step allocates nothing.  ``step(theta, grad, penalty,
+scratch vector, so a step allocates nothing; with ``n_threads > 1`` a long
+update is split across threads (bit-for-bit the same result).  ``step(theta, grad, penalty,
 n_weights)`` applies one update and then, if the penalty has an L1 part, its
 proximal step to ``theta[:n_weights]`` with the step size just used.
 """
@@ -9,6 +10,8 @@ proximal step to ``theta[:n_weights]`` with the step size just used.
 import math
 
 import numpy as np
+
+from skdeep._engine.kernels import axpy, run_in_chunks
 
 
 class SGD:
@@ -43,23 +46,27 @@ class SGD:
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
+        self.n_threads = 1
         self.velocity = np.zeros(n_params, dtype=dtype)
         self._work = np.empty(n_params, dtype=dtype)
 
     def step(self, theta, grad, penalty=None, n_weights=0):
         """Update ``theta`` in place from ``grad``."""
-        work, velocity = self._work, self.velocity
+        arrays = [theta, grad, self.velocity, self._work]
+        run_in_chunks(self._update, arrays, self.n_threads)
+        if penalty is not None:
+            penalty.prox(theta[:n_weights], self._prox_step(), self._work[:n_weights])
+
+    def _update(self, theta, grad, velocity, work):
+        """The momentum update on (a slice of) the flat vectors."""
         np.multiply(grad, self.learning_rate, out=work)
         velocity *= self.momentum
         velocity -= work
         if self.nesterov:
             theta -= work
-            np.multiply(velocity, self.momentum, out=work)
-            theta += work
+            axpy(self.momentum, velocity, theta, work)
         else:
             theta += velocity
-        if penalty is not None:
-            penalty.prox(theta[:n_weights], self._prox_step(), work[:n_weights])
 
     def _prox_step(self):
         """Step of the L1 proximal step: the effective step ``lr / (1 - momentum)``.
@@ -112,6 +119,7 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
+        self.n_threads = 1
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
         self._work = np.empty(n_params, dtype=dtype)
@@ -124,7 +132,20 @@ class Adam:
             * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        m, v, work = self.m, self.v, self._work
+        arrays = [theta, grad, self.m, self.v, self._work]
+        run_in_chunks(self._update, arrays, self.n_threads, lr_t)
+        if penalty is not None and penalty.l1:
+            # the proximal step of each weight uses its own Adam step size
+            if getattr(self, "_step_sizes", None) is None:
+                self._step_sizes = np.empty(n_weights, dtype=theta.dtype)
+            steps = self._step_sizes
+            np.sqrt(self.v[:n_weights], out=steps)
+            steps += self.epsilon
+            np.divide(lr_t, steps, out=steps)
+            penalty.prox(theta[:n_weights], steps, self._work[:n_weights])
+
+    def _update(self, theta, grad, m, v, work, lr_t):
+        """The Adam update on (a slice of) the flat vectors."""
         # m <- b1 m + (1 - b1) g, as b1 (m - g) + g: three passes, no temporary
         m -= grad
         m *= self.beta_1
@@ -135,16 +156,9 @@ class Adam:
         v += work
         np.sqrt(v, out=work)
         work += self.epsilon
-        use_prox = penalty is not None and penalty.l1
-        if use_prox:
-            if getattr(self, "_step_sizes", None) is None:
-                self._step_sizes = np.empty(n_weights, dtype=work.dtype)
-            np.divide(lr_t, work[:n_weights], out=self._step_sizes)
         np.divide(m, work, out=work)
         work *= lr_t
         theta -= work
-        if use_prox:
-            penalty.prox(theta[:n_weights], self._step_sizes, work[:n_weights])
 
     def iteration_ends(self, n_samples_seen):
         """Adam keeps its rate; nothing to do at the end of an epoch."""

@@ -16,6 +16,8 @@ bound constraints (see :mod:`skdeep._engine.solvers`).
 
 import numpy as np
 
+from skdeep._engine.kernels import axpy
+
 
 class Penalty:
     """Elastic-net family penalty on a weight vector.
@@ -60,16 +62,12 @@ class Penalty:
         return total
 
     def add_smooth_gradient(self, w, grad, work=None):
-        """Add the gradient of the L2 part to ``grad``, in place.
+        """Add the gradient of the L2 part, ``l2 * w``, to ``grad`` in place.
 
         ``work``, a scratch array like ``w``, avoids allocating a temporary.
         """
-        if not self.l2:
-            return
-        if work is None:
-            work = np.empty_like(w)
-        np.multiply(w, self.l2, out=work)
-        grad += work
+        if self.l2:
+            axpy(self.l2, w, grad, np.empty_like(w) if work is None else work)
 
     def gradient(self, w):
         """Return the full (sub)gradient; ``sign(0) = 0`` for the L1 part."""

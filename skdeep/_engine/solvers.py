@@ -31,6 +31,7 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from threadpoolctl import threadpool_info
 
 from skdeep._engine.layers import Dropout
 
@@ -165,6 +166,20 @@ class Trainer:
             np.copyto(self.network.theta, self.best_theta)
 
 
+def blas_thread_budget():
+    """Threads the BLAS may use now: the parallelism element-wise work may use.
+
+    Following the BLAS limit means that a fit inside a joblib worker, whose
+    BLAS is limited to one thread, does not start threads of its own.
+    """
+    counts = [
+        info["num_threads"]
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    return max(1, min(counts, default=1))
+
+
 def format_record(record):
     """One progress line for an epoch record."""
     parts = [f"Epoch {record['epoch']:4d}", f"loss {record['loss']:.6f}"]
@@ -239,10 +254,10 @@ class MinibatchTrainer(Trainer):
         self.shuffle = shuffle
         self.rng = rng
         self._gatherer = _BatchGatherer(batch_size)
+        self._weight_work = np.empty(network.n_weights, dtype=network.dtype)
         for layer in network.layers:
             if isinstance(layer, Dropout):
                 layer.rng = rng
-        self._weight_work = np.empty(network.n_weights, dtype=network.dtype)
 
     def configure(self, batch_size, shuffle):
         """Change the minibatch size and shuffling between calls to ``train``."""
@@ -257,6 +272,7 @@ class MinibatchTrainer(Trainer):
 
     def train(self, data, validation=None, max_epochs=None):
         """Run epochs until a stopping rule fires; return the reason."""
+        self.optimizer.n_threads = blas_thread_budget()
         # Overflow is how divergence shows; it is detected and reported.
         with np.errstate(over="ignore", invalid="ignore"):
             return self._train(data, validation, max_epochs)

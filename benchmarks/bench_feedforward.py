@@ -1,0 +1,244 @@
+"""Speed and accuracy of skdeep's FeedForward networks against scikit-learn's MLP.
+
+Both libraries train the same architecture with the same solver, learning
+rate, batch size, number of epochs (no early stopping, no tolerance stop),
+dtype and seed, on the same standardised data, alternating in one process.
+For every configuration the script prints the seconds per epoch of each, the
+ratio skdeep / scikit-learn (below 1 means skdeep is faster), the held-out
+accuracy or R^2 of each, and skdeep's achieved GFLOP/s against a plain NumPy
+matrix product measured in the same run.
+
+Run ``python benchmarks/bench_feedforward.py`` for the full table (about ten
+minutes on 2 cores) or ``--quick`` for a smoke run of a few seconds.
+"""
+
+import argparse
+import math
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.datasets import load_digits, make_classification, make_friedman1
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info
+
+from skdeep import FeedForwardClassifier, FeedForwardRegressor
+
+
+@dataclass
+class Config:
+    name: str
+    task: str  # "classification" or "regression"
+    n_hidden: int
+    batch_size: int
+    epochs: int
+    dtype: type
+    solver: str = "adam"
+
+
+def load(name, quick):
+    """Return standardised ``X_train, X_test, y_train, y_test`` for a config."""
+    scale = 0.02 if quick else 1.0
+    if name == "digits":
+        X, y = load_digits(return_X_y=True)
+    elif name == "classif-100k":
+        X, y = make_classification(
+            n_samples=int(100_000 * scale),
+            n_features=100,
+            n_informative=60,
+            n_classes=10,
+            random_state=0,
+        )
+    elif name == "friedman1-100k":
+        X, y = make_friedman1(
+            n_samples=int(100_000 * scale), n_features=20, noise=1.0, random_state=0
+        )
+        y = (y - y.mean()) / y.std()
+    else:  # "random-784"
+        rng = np.random.default_rng(0)
+        X = rng.random((int(50_000 * scale), 784))
+        y = rng.integers(0, 10, X.shape[0])
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def configs(quick):
+    f32, f64 = np.float32, np.float64
+    table = [
+        Config("digits", "classification", 100, 200, 200, f64),
+        Config("digits", "classification", 100, 200, 200, f64, solver="lbfgs"),
+    ]
+    for dtype in (f32, f64):
+        table += [
+            Config("classif-100k", "classification", 256, 256, 10, dtype),
+            Config("friedman1-100k", "regression", 128, 256, 20, dtype),
+            Config("random-784", "classification", 512, 128, 3, dtype),
+        ]
+    if quick:
+        for config in table:
+            config.epochs = min(config.epochs, 3)
+    return table
+
+
+def make_models(config):
+    common_sklearn = dict(
+        hidden_layer_sizes=(config.n_hidden,),
+        solver=config.solver,
+        batch_size=config.batch_size,
+        learning_rate_init=1e-3,
+        max_iter=config.epochs,
+        tol=0.0,
+        n_iter_no_change=config.epochs + 1,
+        alpha=1e-4,
+        random_state=0,
+    )
+    common_skdeep = dict(
+        n_hidden=config.n_hidden,
+        solver=config.solver,
+        batch_size=config.batch_size,
+        learning_rate_init=1e-3,
+        max_iter=config.epochs,
+        tol=0.0,
+        n_iter_no_change=config.epochs + 1,
+        alpha=1e-4,
+        standardize=False,  # both get the same standardised data
+        random_state=0,
+    )
+    if config.solver == "lbfgs":
+        # L-BFGS stops on its own gradient tolerance, the same for both.
+        common_sklearn.update(tol=1e-4, n_iter_no_change=10)
+        common_skdeep.update(tol=1e-4, n_iter_no_change=10)
+    if config.task == "classification":
+        return FeedForwardClassifier(**common_skdeep), MLPClassifier(**common_sklearn)
+    return FeedForwardRegressor(**common_skdeep), MLPRegressor(**common_sklearn)
+
+
+def flops_per_sample(n_features, n_hidden, n_outputs):
+    """Multiply-adds x 2 of one forward and backward pass (no dX for layer 1)."""
+    first, second = n_features * n_hidden, n_hidden * n_outputs
+    return 2 * (2 * first + 3 * second)
+
+
+def matmul_gflops(dtype, size=2048, repeats=5):
+    """Best rate of a plain NumPy ``size x size`` matrix product, in GFLOP/s."""
+    rng = np.random.default_rng(0)
+    a = rng.random((size, size)).astype(dtype)
+    b = rng.random((size, size)).astype(dtype)
+    a @ b
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+def timed_fit(model, X, y):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return time.perf_counter() - start
+
+
+def run(config, quick, repeats):
+    X_train, X_test, y_train, y_test = load(config.name, quick)
+    X_train, X_test = X_train.astype(config.dtype), X_test.astype(config.dtype)
+    if config.task == "regression":
+        y_train, y_test = y_train.astype(config.dtype), y_test.astype(config.dtype)
+    times = {"skdeep": [], "sklearn": []}
+    for _ in range(repeats):  # alternate the two libraries
+        ours, theirs = make_models(config)
+        times["skdeep"].append(timed_fit(ours, X_train, y_train) / ours.n_iter_)
+        times["sklearn"].append(timed_fit(theirs, X_train, y_train) / theirs.n_iter_)
+    n_outputs = ours.n_outputs_
+    flops = flops_per_sample(X_train.shape[1], config.n_hidden, n_outputs)
+    per_epoch = min(times["skdeep"])
+    return {
+        "skdeep": per_epoch,
+        "sklearn": min(times["sklearn"]),
+        "ratio": per_epoch / min(times["sklearn"]),
+        "score_skdeep": ours.score(X_test, y_test),
+        "score_sklearn": theirs.score(X_test, y_test),
+        "gflops": flops * X_train.shape[0] / per_epoch / 1e9,
+        "iters": (ours.n_iter_, theirs.n_iter_),
+    }
+
+
+def blas_description():
+    return "; ".join(
+        f"{info['internal_api']} {info.get('version')} "
+        f"{info.get('architecture')} x{info['num_threads']} ({info['prefix']})"
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (1 if args.quick else 2)
+
+    print(f"BLAS: {blas_description()}")
+    peak = {dt: matmul_gflops(dt) for dt in (np.float32, np.float64)}
+    print(
+        "NumPy 2048^3 matrix product: "
+        f"float32 {peak[np.float32]:.1f} GFLOP/s, float64 {peak[np.float64]:.1f} GFLOP/s"
+    )
+    header = (
+        f"{'configuration':<30} {'dtype':<8} {'skdeep s/ep':>11} {'sklearn s/ep':>12} "
+        f"{'ratio':>6} {'score skdeep':>12} {'score sklearn':>13} {'GFLOP/s':>8} "
+        f"{'% matmul':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    results = []
+    for config in configs(args.quick):
+        result = run(config, args.quick, repeats)
+        results.append((config, result))
+        label = f"{config.name} {config.solver} h={config.n_hidden} b={config.batch_size}"
+        share = 100 * result["gflops"] / peak[config.dtype]
+        print(
+            f"{label:<30} {np.dtype(config.dtype).name:<8} {result['skdeep']:>11.4f} "
+            f"{result['sklearn']:>12.4f} {result['ratio']:>6.2f} "
+            f"{result['score_skdeep']:>12.4f} {result['score_sklearn']:>13.4f} "
+            f"{result['gflops']:>8.1f} {share:>7.1f}%",
+            flush=True,
+        )
+    ratios = [result["ratio"] for _, result in results]
+    geomean = math.exp(np.mean(np.log(ratios)))
+    print(f"\nGeometric mean of the ratios skdeep / scikit-learn: {geomean:.3f}")
+    report_targets(results, geomean, peak, args.quick)
+
+
+def report_targets(results, geomean, peak, quick):
+    """Print each target of the foundation issue with PASS or FAIL."""
+    checks = [
+        ("every configuration faster", all(r["ratio"] < 1 for _, r in results)),
+        ("geometric mean of ratios <= 0.6", geomean <= 0.6),
+    ]
+    for config, result in results:
+        if config.dtype is np.float32 and config.name in ("classif-100k", "random-784"):
+            share = result["gflops"] / peak[np.float32]
+            checks.append((f"{config.name} float32 >= 35% of matmul", share >= 0.35))
+        tolerance = 0.005 if config.task == "classification" else 0.01
+        gap = abs(result["score_skdeep"] - result["score_sklearn"])
+        checks.append(
+            (f"{config.name} {config.solver} {np.dtype(config.dtype).name} "
+             f"scores within {tolerance}", gap <= tolerance)
+        )  # fmt: skip
+    note = " (quick mode: sizes too small for the targets to be meaningful)"
+    print(f"Targets{note if quick else ''}:")
+    for label, passed in checks:
+        print(f"  {'PASS' if passed else 'FAIL'}  {label}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,8 +1,7 @@
 """First-order optimizers that update the flat parameter vector in place.
 
 Each optimizer keeps its state in flat vectors the size of ``theta`` and a
-scratch vector, so a step allocates nothing; with ``n_threads > 1`` a long
-update is split across threads (bit-for-bit the same result).  ``step(theta, grad, penalty,
+scratch vector, so a step allocates nothing.  ``step(theta, grad, penalty,
 n_weights)`` applies one update and then, if the penalty has an L1 part, its
 proximal step to ``theta[:n_weights]`` with the step size just used.
 """
@@ -11,7 +10,7 @@ import math
 
 import numpy as np
 
-from skdeep._engine.kernels import axpy, run_in_chunks
+from skdeep._engine.kernels import axpy
 
 
 class SGD:
@@ -46,19 +45,17 @@ class SGD:
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
-        self.n_threads = 1
         self.velocity = np.zeros(n_params, dtype=dtype)
         self._work = np.empty(n_params, dtype=dtype)
 
     def step(self, theta, grad, penalty=None, n_weights=0):
         """Update ``theta`` in place from ``grad``."""
-        arrays = [theta, grad, self.velocity, self._work]
-        run_in_chunks(self._update, arrays, self.n_threads)
+        self._update(theta, grad, self.velocity, self._work)
         if penalty is not None:
             penalty.prox(theta[:n_weights], self._prox_step(), self._work[:n_weights])
 
     def _update(self, theta, grad, velocity, work):
-        """The momentum update on (a slice of) the flat vectors."""
+        """The momentum update on the flat vectors."""
         np.multiply(grad, self.learning_rate, out=work)
         velocity *= self.momentum
         velocity -= work
@@ -119,7 +116,6 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.n_threads = 1
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
         self._work = np.empty(n_params, dtype=dtype)
@@ -132,8 +128,7 @@ class Adam:
             * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        arrays = [theta, grad, self.m, self.v, self._work]
-        run_in_chunks(self._update, arrays, self.n_threads, lr_t)
+        self._update(theta, grad, self.m, self.v, self._work, lr_t)
         if penalty is not None and penalty.l1:
             # the proximal step of each weight uses its own Adam step size
             if getattr(self, "_step_sizes", None) is None:
@@ -145,7 +140,7 @@ class Adam:
             penalty.prox(theta[:n_weights], steps, self._work[:n_weights])
 
     def _update(self, theta, grad, m, v, work, lr_t):
-        """The Adam update on (a slice of) the flat vectors."""
+        """The Adam update on the flat vectors."""
         # m <- b1 m + (1 - b1) g, as b1 (m - g) + g: three passes, no temporary
         m -= grad
         m *= self.beta_1

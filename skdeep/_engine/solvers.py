@@ -31,7 +31,6 @@ from typing import Callable, Optional
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from threadpoolctl import threadpool_info
 
 from skdeep._engine.layers import Dropout
 
@@ -166,20 +165,6 @@ class Trainer:
             np.copyto(self.network.theta, self.best_theta)
 
 
-def blas_thread_budget():
-    """Threads the BLAS may use now: the parallelism element-wise work may use.
-
-    Following the BLAS limit means that a fit inside a joblib worker, whose
-    BLAS is limited to one thread, does not start threads of its own.
-    """
-    counts = [
-        info["num_threads"]
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
-    return max(1, min(counts, default=1))
-
-
 def format_record(record):
     """One progress line for an epoch record."""
     parts = [f"Epoch {record['epoch']:4d}", f"loss {record['loss']:.6f}"]
@@ -272,7 +257,6 @@ class MinibatchTrainer(Trainer):
 
     def train(self, data, validation=None, max_epochs=None):
         """Run epochs until a stopping rule fires; return the reason."""
-        self.optimizer.n_threads = blas_thread_budget()
         # Overflow is how divergence shows; it is detected and reported.
         with np.errstate(over="ignore", invalid="ignore"):
             return self._train(data, validation, max_epochs)

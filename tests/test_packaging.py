@@ -1,0 +1,61 @@
+"""The README's quick start is what CI runs; metadata lives in one place."""
+
+import configparser
+import re
+import tomllib
+from pathlib import Path
+
+import skdeep
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _quick_start_commands():
+    text = (ROOT / "README.rst").read_text()
+    section = text.split("Quick start\n-----------\n", 1)[1].split("\n\n", 3)
+    block = section[1] if section[0].rstrip().endswith("::") else section[2]
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_opens_with_two_quick_start_commands():
+    commands = _quick_start_commands()
+    assert commands == [
+        "python -m pip install . && python -m skdeep demo",
+        'python -m pip install ".[test]" && python -m pytest',
+    ]
+
+
+def test_ci_runs_exactly_the_readme_commands():
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    for command in _quick_start_commands():
+        assert command in ci
+
+
+def test_metadata_in_setup_cfg_only():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "project" not in pyproject
+    assert pyproject["build-system"]["build-backend"] == "setuptools.build_meta"
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    assert setup["metadata"]["name"] == "skdeep"
+    assert "scikit-learn>=1.6" in setup["options"]["install_requires"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+(\.dev\d+)?", skdeep.__version__)
+
+
+def test_public_names_are_sorted_and_importable():
+    assert skdeep.__all__ == sorted(skdeep.__all__)
+    for name in skdeep.__all__:
+        assert getattr(skdeep, name) is not None
+
+
+def test_readme_pipeline_example_runs():
+    text = (ROOT / "README.rst").read_text()
+    code = text.split(".. code-block:: python\n", 1)[1].split("\nWhat is in it", 1)[0]
+    namespace = {}
+    exec(compile(re.sub(r"(?m)^    ", "", code), "README.rst", "exec"), namespace)
+    search = namespace["search"]
+    assert search.best_score_ > 0.9
+    assert set(search.best_params_) == {
+        "feedforwardclassifier__n_hidden",
+        "feedforwardclassifier__alpha",
+    }

@@ -8,6 +8,7 @@ set; everything else lives here, on top of the engine.
 
 import warnings
 from abc import ABCMeta, abstractmethod
+from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from skdeep._engine import (
     ACTIVATIONS,
@@ -38,6 +39,13 @@ from skdeep.utils._compat import Interval, Options, StrOptions, check_sample_wei
 # Below this many multiply-adds per minibatch, BLAS threads cost more in
 # synchronisation than they win in arithmetic (measured on 2 cores).
 _MIN_MACS_FOR_THREADS = 2_000_000
+
+
+@lru_cache(maxsize=1)
+def _threadpool_controller():
+    """One controller for the process: building one inspects every loaded
+    library (about a millisecond), limiting through it costs microseconds."""
+    return ThreadpoolController()
 
 
 class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
@@ -309,7 +317,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         widths = [data.X.shape[1], *self._hidden_layer_sizes(), data.Y.shape[1]]
         macs = rows * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
         limit = 1 if macs < _MIN_MACS_FOR_THREADS else None
-        return threadpool_limits(limits=limit, user_api="blas")
+        return _threadpool_controller().limit(limits=limit, user_api="blas")
 
     def _fit_restarts(self, data, validation, rng, max_epochs=None):
         """Train ``n_init`` networks from their own seeds; keep the best."""

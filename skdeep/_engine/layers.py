@@ -19,7 +19,6 @@ buffer owned by the layer before them.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from skdeep._engine.activations import ACTIVATIONS
 
@@ -97,10 +96,10 @@ class Dense(Layer):
     def forward(self, X, training=False):
         coef, intercept = self.params
         out = self._buffer("out", X.shape[0], self.n_out, coef.dtype)
-        if sp.issparse(X):
-            out[...] = X @ coef
-        else:
+        if isinstance(X, np.ndarray):
             np.matmul(X, coef, out=out)
+        else:  # a scipy.sparse matrix or array
+            out[...] = X @ coef
         out += intercept
         self._input = X
         return out
@@ -110,10 +109,10 @@ class Dense(Layer):
         if self.trainable:
             coef_grad, intercept_grad = self.grads
             X = self._input
-            if sp.issparse(X):
-                coef_grad[...] = X.T @ dY
-            else:
+            if isinstance(X, np.ndarray):
                 np.matmul(X.T, dY, out=coef_grad)
+            else:
+                coef_grad[...] = X.T @ dY
             # ones @ dY is a BLAS gemv, several times faster than dY.sum(0)
             ones = self._buffer("ones", dY.shape[0], 1, dY.dtype, fill=1)[:, 0]
             np.matmul(ones, dY, out=intercept_grad)

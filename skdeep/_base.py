@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -53,7 +54,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions({"sgd", "adam", "lbfgs"})],
+        "solver": [StrOptions(set(OPTIMIZERS) | {"lbfgs"})],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -255,8 +256,6 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 f"{self.validation_fraction} of {data.n_samples} samples leaves "
                 f"{n_val}; increase validation_fraction or pass X_val, y_val."
             )
-        from sklearn.model_selection import train_test_split
-
         index = np.arange(data.n_samples)
         train, val = train_test_split(
             index, test_size=n_val, random_state=rng, stratify=self._stratify(data.Y)
@@ -348,6 +347,14 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _continue_training(self, data, validation, incremental, rng):
         """Warm start or partial fit: train the kept network further."""
+        fitted_sizes = tuple(layer.n_out for layer in self._dense_layers()[:-1])
+        if fitted_sizes != tuple(self._hidden_layer_sizes()):
+            raise ValueError(
+                f"warm_start and partial_fit continue the fitted network, whose "
+                f"hidden layers have {fitted_sizes} units, but the parameters now "
+                f"ask for {tuple(self._hidden_layer_sizes())}; set warm_start=False "
+                "to train a new network."
+            )
         trainer = self._trainer
         if self.solver != self._trainer_solver:
             generator = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
@@ -425,7 +432,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self.validation_scores_ = None
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-        self.n_layers_ = len(self._hidden_layer_sizes()) + 2
+        self.n_layers_ = len(self._dense_layers()) + 1
         self.n_outputs_ = self._network.layers[-1].n_out
         self.out_activation_ = self._network.loss.out_activation
 

@@ -215,3 +215,35 @@ def test_lbfgs_split_objective_gradient(penalty_name, rng):
         return trainer._loss_and_grad(z, data)[1]
 
     assert check_directional_gradient(value, gradient, x, rng) < TOL
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_matches_reference_even_for_huge_logits(dtype, rng):
+    Z = rng.standard_normal((6, 4)) * 3
+    Z[0] = [0, 1000, -1000, 5]  # spans far more than exp can hold
+    Z[1] = [-5000, -5001, -5002, -5003]
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    P = LOSSES["log_loss"]().forward(Z.astype(dtype))
+    assert np.isfinite(P).all()
+    np.testing.assert_allclose(P, expected, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_activation_values_match_their_definitions(rng):
+    from scipy.special import expit
+
+    Z = rng.standard_normal((5, 3)) * 4
+    expected = {
+        "identity": Z,
+        "logistic": expit(Z),
+        "tanh": np.tanh(Z),
+        "relu": np.maximum(Z, 0),
+        "leaky_relu": np.where(Z > 0, Z, 0.01 * Z),
+        "elu": np.where(Z > 0, Z, np.expm1(Z)),
+        "softplus": np.log1p(np.exp(Z)),
+    }
+    assert set(expected) == set(ACTIVATIONS)
+    for name, values in expected.items():
+        out = Z.copy()
+        ACTIVATIONS[name].forward(out, np.empty_like(Z), np.zeros_like(Z))
+        np.testing.assert_allclose(out, values, rtol=1e-12, atol=1e-15, err_msg=name)

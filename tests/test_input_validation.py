@@ -144,3 +144,10 @@ def test_caller_arrays_are_never_modified(Model, sparse, solver, data):
         if sp.issparse(before):
             before, after = before.toarray(), after.toarray()
         np.testing.assert_array_equal(before, after)
+
+
+def test_warm_start_cannot_change_the_architecture(data):
+    X, y = data
+    model = _model(FeedForwardRegressor, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"hidden layers have \(4,\) units"):
+        model.set_params(n_hidden=9).fit(X, y)

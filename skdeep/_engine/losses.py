@@ -117,18 +117,19 @@ class SoftmaxLogLoss(OutputLoss):
     def forward(self, Z):
         n_rows, n_classes = Z.shape
         row = self._buffer("row", (n_rows,), Z.dtype)
-        # NumPy reduces short rows slowly; a loop over a few columns is faster.
-        if n_classes <= 32:
-            np.copyto(row, Z[:, 0])
-            for k in range(1, n_classes):
-                np.maximum(row, Z[:, k], out=row)
-        else:
-            np.max(Z, axis=1, out=row)
-        Z -= row[:, np.newaxis]
-        np.exp(Z, out=Z)
         ones = self._buffer("ones", (n_classes,), Z.dtype)
         ones.fill(1)
-        np.matmul(Z, ones, out=row)  # row sums as one BLAS gemv
+        # Softmax ignores a per-row shift. Shifting by the row mean (a gemv)
+        # keeps exp from overflowing unless a row spans more than exp can
+        # hold; only then pay for the exact row maximum, a slow reduction.
+        np.matmul(Z, ones, out=row)
+        row *= 1 / n_classes
+        Z -= row[:, np.newaxis]
+        if Z.max() > np.log(np.finfo(Z.dtype).max) - 8:
+            np.max(Z, axis=1, out=row)
+            Z -= row[:, np.newaxis]
+        np.exp(Z, out=Z)
+        np.matmul(Z, ones, out=row)  # row sums
         Z /= row[:, np.newaxis]
         return Z
 

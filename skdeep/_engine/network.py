@@ -66,8 +66,7 @@ class Network:
             self.n_weights += (stop - start) * penalized
             start = stop
         self._grad_blocks = [
-            [self.grad[a:b] for a, b in self._ranges[id(layer)]]
-            for layer in self.param_layers
+            self.grad[slice(*self._ranges[id(layer)][0])] for layer in self.param_layers
         ]
 
     @property
@@ -128,7 +127,7 @@ class Network:
         Back-propagation stops there: nothing below it needs a gradient.
         """
         for index, layer in enumerate(self.layers):
-            if layer.trainable and layer.param_specs():
+            if layer.trainable and layer.params:
                 return index
         return len(self.layers)
 
@@ -156,11 +155,13 @@ class Network:
         return out
 
     def layer_grad_norms(self):
-        """Euclidean norm of ``grad`` restricted to each parameterised layer."""
-        return [
-            sum(float(np.dot(block, block)) for block in blocks) ** 0.5
-            for blocks in self._grad_blocks
-        ]
+        """Euclidean norm of each parameterised layer's weight gradient.
+
+        The weights (the first parameter array of a layer) carry the signal
+        that vanishes or explodes through depth; leaving the biases out keeps
+        this to one dot product per layer.
+        """
+        return [float(np.dot(block, block)) ** 0.5 for block in self._grad_blocks]
 
     def __getstate__(self):
         state = self.__dict__.copy()

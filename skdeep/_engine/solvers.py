@@ -10,7 +10,7 @@ stopped.  Every epoch appends one record to ``history``::
 ``loss`` is the training objective (weighted mean loss plus penalty),
 ``param_change`` the course's second stopping signal
 ``||theta_t - theta_{t-1}|| / ||theta_{t-1}||``, and ``grad_norms`` the mean over
-the epoch's minibatches of each parameterised layer's gradient norm.
+the epoch's minibatches of each parameterised layer's weight-gradient norm.
 
 Training stops, and ``train`` returns the reason, when
 
@@ -191,7 +191,9 @@ class _BatchGatherer:
         if buf is None or buf.shape[0] < shape[0] or buf.dtype != array.dtype:
             buf = np.empty((max(shape[0], self.batch_size),) + shape[1:], array.dtype)
             self._buffers[key] = buf
-        return np.take(array, index, axis=0, out=buf[: shape[0]])
+        # mode="clip" skips the bounds check (the indices come from a
+        # permutation of the rows) and gathers about a quarter faster.
+        return np.take(array, index, axis=0, out=buf[: shape[0]], mode="clip")
 
     def batches(self, data, rng, shuffle):
         """Yield ``(X, Y, sample_weight, total_weight)`` per minibatch."""

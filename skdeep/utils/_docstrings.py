@@ -173,8 +173,8 @@ n_features_in_ : int
 
     history_ : list of dict
         One record per epoch: "epoch", "loss", "val_loss", "val_score",
-        "param_change", "grad_norms" (one per layer), "learning_rate",
-        "seconds".
+        "param_change", "grad_norms" (weight-gradient norm of each layer),
+        "learning_rate", "seconds".
 
     restart_losses_ : ndarray of shape (n_init,)
         Selection loss of each random restart of the last full ``fit``.

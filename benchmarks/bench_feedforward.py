@@ -8,7 +8,7 @@ ratio skdeep / scikit-learn (below 1 means skdeep is faster), the held-out
 accuracy or R^2 of each, and skdeep's achieved GFLOP/s against a plain NumPy
 matrix product measured in the same run.
 
-Timings keep each library's best of ``--repeats`` runs (default 3); on the
+Timings keep each library's best of ``--repeats`` runs (default 5); on the
 small digits problem every repeat uses another seed and the held-out scores
 are averaged over the five seeds.
 
@@ -91,36 +91,27 @@ def configs(quick):
 
 
 def make_models(config, seed=0):
-    common_sklearn = dict(
-        hidden_layer_sizes=(config.n_hidden,),
+    """The skdeep and scikit-learn models of a configuration, same settings."""
+    shared = dict(
         solver=config.solver,
         batch_size=config.batch_size,
         learning_rate_init=1e-3,
         max_iter=config.epochs,
+        # no tolerance stop: every fit runs its full number of epochs
         tol=0.0,
         n_iter_no_change=config.epochs + 1,
         alpha=1e-4,
-        random_state=seed,
-    )
-    common_skdeep = dict(
-        n_hidden=config.n_hidden,
-        solver=config.solver,
-        batch_size=config.batch_size,
-        learning_rate_init=1e-3,
-        max_iter=config.epochs,
-        tol=0.0,
-        n_iter_no_change=config.epochs + 1,
-        alpha=1e-4,
-        standardize=False,  # both get the same standardised data
         random_state=seed,
     )
     if config.solver == "lbfgs":
         # L-BFGS stops on its own gradient tolerance, the same for both.
-        common_sklearn.update(tol=1e-4, n_iter_no_change=10)
-        common_skdeep.update(tol=1e-4, n_iter_no_change=10)
+        shared.update(tol=1e-4, n_iter_no_change=10)
+    # standardize=False: both libraries get the same standardised data
+    ours = dict(shared, n_hidden=config.n_hidden, standardize=False)
+    theirs = dict(shared, hidden_layer_sizes=(config.n_hidden,))
     if config.task == "classification":
-        return FeedForwardClassifier(**common_skdeep), MLPClassifier(**common_sklearn)
-    return FeedForwardRegressor(**common_skdeep), MLPRegressor(**common_sklearn)
+        return FeedForwardClassifier(**ours), MLPClassifier(**theirs)
+    return FeedForwardRegressor(**ours), MLPRegressor(**theirs)
 
 
 def flops_per_sample(n_features, n_hidden, n_outputs):
@@ -200,7 +191,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
     parser.add_argument("--repeats", type=int, default=None)
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
 
     print(f"BLAS: {blas_description()}")
     warm_up()

@@ -340,7 +340,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     def _selection_loss(trainer, validation):
         """Validation loss if there is held-out data, else training loss."""
         if validation is not None:
-            loss = trainer._validate(validation)[0]
+            loss = trainer.evaluate(validation)[0]
         else:
             loss = trainer.loss
         return loss if loss is not None and np.isfinite(loss) else np.inf

@@ -167,3 +167,42 @@ def test_minibatch_l1_reaches_lasso_zeros(solver, rng):
     coef = network.layers[0].params[0].ravel()
     np.testing.assert_array_equal(coef == 0, lasso.coef_ == 0)
     np.testing.assert_allclose(coef, lasso.coef_, atol=0.05)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_minibatch_epoch_allocates_no_batch_sized_arrays(solver, rng):
+    """The hot path works in reused buffers.
+
+    An epoch allocates a permutation of the rows and, for its record, two
+    parameter-sized vectors; one batch of hidden activations is larger than
+    all of that, so any per-batch allocation of one would show.
+    """
+    import tracemalloc
+
+    from skdeep._engine import Activation
+
+    X = rng.standard_normal((4096, 64))
+    Y = np.eye(10)[rng.integers(0, 10, 4096)]
+    layers = [Dense(64, 256), Activation("relu"), Dense(256, 10)]
+    network = Network(layers, LOSSES["log_loss"]())
+    network.initialize("glorot", rng)
+    optimizer = OPTIMIZERS[solver](network.theta.size, np.float64, 1e-3)
+    trainer = MinibatchTrainer(
+        network,
+        optimizer,
+        Penalty.from_name("l2", 1e-4),
+        StoppingCriteria(max_iter=1),
+        batch_size=256,
+        shuffle=True,
+        rng=rng,
+    )
+    data = Dataset(X, Y)
+    trainer.train(data)  # first epoch: buffers are allocated
+    tracemalloc.start()
+    trainer.train(data)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    one_batch_of_hidden_units = 256 * 256 * 8
+    per_epoch = 2 * network.theta.nbytes + X.shape[0] * 8 + 16_384
+    assert per_epoch < one_batch_of_hidden_units
+    assert peak < per_epoch

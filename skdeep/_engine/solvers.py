@@ -100,7 +100,8 @@ class Trainer:
         self.best_theta = None
         self._no_improvement = 0
 
-    def _validate(self, validation):
+    def evaluate(self, validation):
+        """Validation loss and score of the current network, or (None, None)."""
         if validation is None:
             return None, None
         data = validation.data
@@ -114,7 +115,7 @@ class Trainer:
         theta = self.network.theta
         before = float(np.linalg.norm(theta_before))
         change = float(np.linalg.norm(theta - theta_before)) / max(before, 1e-12)
-        val_loss, val_score = self._validate(validation)
+        val_loss, val_score = self.evaluate(validation)
         record = {
             "epoch": self.n_iter,
             "loss": loss,

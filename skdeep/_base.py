@@ -404,7 +404,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             optimizer.learning_rate_init = self.learning_rate_init
             optimizer.learning_rate = float(self.learning_rate_init)
         if self.solver == "adam":
-            optimizer.beta_1, optimizer.beta_2 = self.beta_1, self.beta_2
+            optimizer.set_betas(self.beta_1, self.beta_2)
             optimizer.epsilon = self.epsilon
         else:
             optimizer.momentum = self.momentum

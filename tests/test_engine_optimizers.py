@@ -206,3 +206,15 @@ def test_minibatch_epoch_allocates_no_batch_sized_arrays(solver, rng):
     per_epoch = 2 * network.theta.nbytes + X.shape[0] * 8 + 16_384
     assert per_epoch < one_batch_of_hidden_units
     assert peak < per_epoch
+
+
+def test_adam_changing_betas_keeps_the_moments(rng):
+    adam = OPTIMIZERS["adam"](4, np.float64, 0.01, beta_1=0.9, beta_2=0.999)
+    theta, grad = rng.standard_normal(4), rng.standard_normal(4)
+    adam.step(theta, grad)
+    m, v = adam.m.copy(), adam.v.copy()
+    np.testing.assert_allclose(m, 0.1 * grad)
+    np.testing.assert_allclose(v, 0.001 * grad**2)
+    adam.set_betas(0.5, 0.9)
+    np.testing.assert_allclose(adam.m, m)
+    np.testing.assert_allclose(adam.v, v)

@@ -23,14 +23,14 @@ class OutputLoss:
     name = None
     out_activation = None
 
-    def _buffer(self, key, shape, dtype):
+    def _buffer(self, key, shape, dtype, fill=None):
         views = self.__dict__.setdefault("_buffers", {})
         view = views.get((key, shape))
         if view is not None and view.dtype == dtype:
             return view
         buf = views.get(key)
         if buf is None or buf.shape[0] < shape[0] or buf.dtype != dtype:
-            buf = np.empty(shape, dtype=dtype)
+            buf = np.empty(shape, dtype=dtype) if fill is None else np.full(shape, fill, dtype)
             for cached in [k for k in views if isinstance(k, tuple) and k[0] == key]:
                 del views[cached]
             views[key] = buf
@@ -108,6 +108,12 @@ class Huber(OutputLoss):
         return out
 
 
+# Largest argument of exp with room to spare, per dtype.
+_EXP_LIMIT = {
+    dtype: float(np.log(np.finfo(dtype).max)) - 8 for dtype in (np.float32, np.float64)
+}
+
+
 class SoftmaxLogLoss(OutputLoss):
     """Softmax output, multinomial log-loss ``-log p_y`` per sample (one-hot Y)."""
 
@@ -117,15 +123,14 @@ class SoftmaxLogLoss(OutputLoss):
     def forward(self, Z):
         n_rows, n_classes = Z.shape
         row = self._buffer("row", (n_rows,), Z.dtype)
-        ones = self._buffer("ones", (n_classes,), Z.dtype)
-        ones.fill(1)
+        ones = self._buffer("ones", (n_classes,), Z.dtype, fill=1)
         # Softmax ignores a per-row shift. Shifting by the row mean (a gemv)
         # keeps exp from overflowing unless a row spans more than exp can
         # hold; only then pay for the exact row maximum, a slow reduction.
         np.matmul(Z, ones, out=row)
         row *= 1 / n_classes
         Z -= row[:, np.newaxis]
-        if Z.max() > np.log(np.finfo(Z.dtype).max) - 8:
+        if Z.max() > _EXP_LIMIT[Z.dtype.type]:
             np.max(Z, axis=1, out=row)
             Z -= row[:, np.newaxis]
         np.exp(Z, out=Z)

@@ -99,6 +99,10 @@ class Adam:
     ``lr_t = lr sqrt(1 - b2^t) / (1 - b1^t)``, as scikit-learn's MLP.  With an
     L1 penalty, the proximal step uses each weight's own step size
     ``lr_t / (sqrt(v) + eps)``.
+
+    The moments are stored as ``m / (1 - b1)`` and ``v / (1 - b2)``, whose
+    updates ``b1 m' + g`` and ``b2 v' + g^2`` take one pass fewer each; the
+    constants go into the step.
     """
 
     def __init__(
@@ -116,9 +120,25 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.m = np.zeros(n_params, dtype=dtype)
-        self.v = np.zeros(n_params, dtype=dtype)
+        self._m_sum = np.zeros(n_params, dtype=dtype)
+        self._v_sum = np.zeros(n_params, dtype=dtype)
         self._work = np.empty(n_params, dtype=dtype)
+
+    @property
+    def m(self):
+        """First-moment estimate (before bias correction)."""
+        return (1 - self.beta_1) * self._m_sum
+
+    @property
+    def v(self):
+        """Second-moment estimate (before bias correction)."""
+        return (1 - self.beta_2) * self._v_sum
+
+    def set_betas(self, beta_1, beta_2):
+        """Change the decay rates, keeping the moment estimates."""
+        self._m_sum *= (1 - self.beta_1) / (1 - beta_1)
+        self._v_sum *= (1 - self.beta_2) / (1 - beta_2)
+        self.beta_1, self.beta_2 = beta_1, beta_2
 
     def step(self, theta, grad, penalty=None, n_weights=0):
         """Update ``theta`` in place from ``grad``."""
@@ -128,31 +148,33 @@ class Adam:
             * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        self._update(theta, grad, self.m, self.v, self._work, lr_t)
+        # lr_t m / (sqrt(v) + eps) = scale m' / (sqrt(v') + eps')
+        root = math.sqrt(1 - self.beta_2)
+        scale = lr_t * (1 - self.beta_1) / root
+        self._update(theta, grad, self._work, scale, self.epsilon / root)
         if penalty is not None and penalty.l1:
             # the proximal step of each weight uses its own Adam step size
             if getattr(self, "_step_sizes", None) is None:
                 self._step_sizes = np.empty(n_weights, dtype=theta.dtype)
             steps = self._step_sizes
-            np.sqrt(self.v[:n_weights], out=steps)
+            np.sqrt(self._v_sum[:n_weights], out=steps)
+            steps *= root
             steps += self.epsilon
             np.divide(lr_t, steps, out=steps)
             penalty.prox(theta[:n_weights], steps, self._work[:n_weights])
 
-    def _update(self, theta, grad, m, v, work, lr_t):
-        """The Adam update on the flat vectors."""
-        # m <- b1 m + (1 - b1) g, as b1 (m - g) + g: three passes, no temporary
-        m -= grad
-        m *= self.beta_1
-        m += grad
+    def _update(self, theta, grad, work, scale, epsilon):
+        """The Adam update on the flat vectors: ten passes, no temporary."""
+        m_sum, v_sum = self._m_sum, self._v_sum
+        m_sum *= self.beta_1
+        m_sum += grad
         np.multiply(grad, grad, out=work)
-        v -= work
-        v *= self.beta_2
-        v += work
-        np.sqrt(v, out=work)
-        work += self.epsilon
-        np.divide(m, work, out=work)
-        work *= lr_t
+        v_sum *= self.beta_2
+        v_sum += work
+        np.sqrt(v_sum, out=work)
+        work += epsilon
+        np.divide(m_sum, work, out=work)
+        work *= scale
         theta -= work
 
     def iteration_ends(self, n_samples_seen):

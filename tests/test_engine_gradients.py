@@ -50,7 +50,7 @@ def test_activation_derivative(name, rng):
     assert check_directional_gradient(value, gradient, Z, rng) < TOL
 
 
-def _layer_checks(layer, X, rng):
+def check_layer_gradients(layer, X, rng):
     """Check dX and every parameter gradient of ``layer`` for L = sum(R * Y)."""
     network = Network([layer], LOSSES["squared_error"]())  # binds the params
     network.theta[:] = rng.uniform(-1, 1, network.theta.size)
@@ -82,13 +82,13 @@ def _layer_checks(layer, X, rng):
 
 
 def test_dense_layer_gradients(rng):
-    _layer_checks(Dense(4, 3), rng.standard_normal((6, 4)), rng)
+    check_layer_gradients(Dense(4, 3), rng.standard_normal((6, 4)), rng)
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activation_layer_gradients(name, rng):
     X = rng.uniform(0.1, 2.0, (6, 3)) * rng.choice([-1, 1], (6, 3))
-    _layer_checks(Activation(name), X, rng)
+    check_layer_gradients(Activation(name), X, rng)
 
 
 def test_dropout_layer_gradient_with_fixed_mask(rng):
@@ -105,7 +105,7 @@ def test_dropout_layer_gradient_with_fixed_mask(rng):
 
     layer.rng = FixedMask()
     X = rng.standard_normal((6, 5))
-    _layer_checks(layer, X, rng)
+    check_layer_gradients(layer, X, rng)
     dropped = layer.forward(np.ones((6, 5)), training=True)
     kept = layer.rng.uniforms >= 0.4
     np.testing.assert_allclose(dropped, kept / 0.6)

@@ -157,7 +157,9 @@ def run(config, quick, repeats):
         # The reference matrix product runs beside the fits, under the same
         # (drifting) conditions of the shared machine.
         references.append(matmul_gflops(config.dtype, repeats=3))
-        for name, model in zip(("skdeep", "sklearn"), make_models(config, seed)):
+        for name, model in zip(
+            ("skdeep", "sklearn"), make_models(config, seed), strict=True
+        ):
             times[name].append(timed_fit(model, X_train, y_train) / model.n_iter_)
             scores[name].append(model.score(X_test, y_test))
             if name == "skdeep":
@@ -222,7 +224,9 @@ def main(argv=None):
             continue
         result = run(config, args.quick, repeats)
         results.append((config, result))
-        label = f"{config.name} {config.solver} h={config.n_hidden} b={config.batch_size}"
+        label = (
+            f"{config.name} {config.solver} h={config.n_hidden} b={config.batch_size}"
+        )
         share = 100 * result["gflops"] / result["reference"]
         print(
             f"{label:<30} {np.dtype(config.dtype).name:<8} {result['skdeep']:>11.4f} "

@@ -51,7 +51,11 @@ ax.legend()
 # Ridge against lasso: the same alpha, very different weights.
 for penalty in ("l2", "l1"):
     model = FeedForwardClassifier(
-        n_hidden=50, solver="lbfgs", penalty=penalty, alpha=5.0, max_iter=500,
+        n_hidden=50,
+        solver="lbfgs",
+        penalty=penalty,
+        alpha=5.0,
+        max_iter=500,
         random_state=0,
     ).fit(X_train, y_train)
     weights = np.concatenate([coef.ravel() for coef in model.coefs_])
@@ -70,6 +74,8 @@ restarts = FeedForwardClassifier(
     n_hidden=20, solver="lbfgs", max_iter=100, n_init=5, random_state=0
 ).fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
 print("validation loss of each restart:", np.round(restarts.restart_losses_, 3))
-print(f"kept restart {restarts.best_restart_}, "
-      f"test accuracy {restarts.score(X_test, y_test):.3f}")
+print(
+    f"kept restart {restarts.best_restart_}, "
+    f"test accuracy {restarts.score(X_test, y_test):.3f}"
+)
 plt.show()

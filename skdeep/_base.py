@@ -73,7 +73,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -260,7 +263,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         X_val, y_val = self._validate_Xy(X_val, y_val, reset=False, dtype=dtype)
         Y_val = self._encode_targets(y_val, reset=False).astype(X_val.dtype)
         sw = check_sample_weight(sample_weight_val, X_val, X_val.dtype)
-        return Validation(Dataset(self._scale(X_val), Y_val, sw), self._validation_score)
+        return Validation(
+            Dataset(self._scale(X_val), Y_val, sw), self._validation_score
+        )
 
     def _split_validation(self, data, rng):
         """Hold out ``validation_fraction`` of the rows for early stopping."""
@@ -334,7 +339,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         if self.solver != "lbfgs":
             rows = min(rows, self._batch_size(data.n_samples))
         widths = [data.X.shape[1], *self._hidden_layer_sizes(), data.Y.shape[1]]
-        macs = rows * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        macs = rows * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
         numpy_blas, other_blas = _blas_controllers()
         limits = ExitStack()
         if macs < _MIN_MACS_FOR_THREADS:
@@ -350,7 +355,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         best = None
         for index, seed in enumerate(seeds):
             generator = np.random.default_rng(seed)
-            network = self._build_network(data.X.shape[1], data.Y.shape[1], data.X.dtype)
+            network = self._build_network(
+                data.X.shape[1], data.Y.shape[1], data.X.dtype
+            )
             network.initialize(self.init, generator, self.init_scale)
             trainer = self._make_trainer(network, generator, data)
             reason = trainer.train(data, validation, max_epochs)
@@ -392,7 +399,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         if self.solver == "lbfgs":
             self._stop_reason = trainer.train(data, validation)
             return
-        trainer.configure(batch_size=self._batch_size(data.n_samples), shuffle=self.shuffle)
+        trainer.configure(
+            batch_size=self._batch_size(data.n_samples), shuffle=self.shuffle
+        )
         self._update_optimizer(trainer.optimizer)
         self._stop_reason = trainer.train(
             data, validation, max_epochs=1 if incremental else None
@@ -413,6 +422,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _warn_about_stop(self, incremental):
         reason, trainer = self._stop_reason, self._trainer
+        # point at the caller's fit / partial_fit line
+        level = 6 if incremental else 5
         if reason == "diverged":
             warnings.warn(
                 f"Training diverged: the loss or the weights stopped being finite "
@@ -420,6 +431,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 f"epoch were kept. Lower learning_rate_init (got "
                 f"{self.learning_rate_init!r}), or standardize X and scale y.",
                 ConvergenceWarning,
+                stacklevel=level,
             )
         elif reason == "max_iter" and not incremental:
             warnings.warn(
@@ -427,12 +439,14 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 "reached and the optimization hasn't converged yet; increase "
                 "max_iter.",
                 ConvergenceWarning,
+                stacklevel=level,
             )
         elif reason == "line_search_failed":
             warnings.warn(
                 "Solver 'lbfgs' stopped because its line search could not lower "
                 "the loss; the fit may not have converged.",
                 ConvergenceWarning,
+                stacklevel=level,
             )
 
     def _set_fitted_attributes(self):

@@ -11,8 +11,8 @@ entry.
 import argparse
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from sklearn.datasets import load_digits
@@ -57,7 +57,6 @@ def demo_entries(quick):
     ]
 
 
-
 class ProgressScorer:
     """Accuracy scorer that prints each candidate's mean once its folds are done."""
 
@@ -78,8 +77,7 @@ class ProgressScorer:
             )
             mean = np.mean(self.scores[-self.n_splits :])
             print(
-                f"  [{candidate}/{self.n_candidates}] {shown}: "
-                f"CV accuracy {mean:.4f}",
+                f"  [{candidate}/{self.n_candidates}] {shown}: CV accuracy {mean:.4f}",
                 file=self.stream,
                 flush=True,
             )

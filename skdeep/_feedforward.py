@@ -219,7 +219,9 @@ class NetworkFitMixin:
     """``fit`` and ``partial_fit``, shared by every network estimator."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None):
+    def fit(
+        self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None
+    ):
         """Train the network on ``(X, y)``.
 
         Parameters
@@ -380,7 +382,9 @@ class FeedForwardClassifier(
         """
         if not hasattr(self, "_trainer"):
             if classes is None and not type_of_target(y).startswith("multilabel"):
-                raise ValueError("classes must be passed on the first call to partial_fit.")
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
             if self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight='balanced' is not supported by partial_fit: the "

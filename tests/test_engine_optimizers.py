@@ -47,9 +47,7 @@ def test_sgd_nesterov_step(rng):
     theta, grad = rng.standard_normal(5), rng.standard_normal(5)
     velocity = -0.1 * grad
     expected = theta + 0.9 * velocity - 0.1 * grad
-    OPTIMIZERS["sgd"](5, np.float64, 0.1, momentum=0.9, nesterov=True).step(
-        theta, grad
-    )
+    OPTIMIZERS["sgd"](5, np.float64, 0.1, momentum=0.9, nesterov=True).step(theta, grad)
     np.testing.assert_allclose(theta, expected)
 
 

@@ -122,7 +122,7 @@ def test_same_random_state_same_model(solver, classification):
         n_hidden=10, solver=solver, max_iter=20, random_state=seed
     ).fit(X, y)
     first, second, other = make(3), make(3), make(4)
-    for a, b in zip(first.coefs_, second.coefs_):
+    for a, b in zip(first.coefs_, second.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(first.coefs_[0], other.coefs_[0])
 
@@ -220,7 +220,7 @@ def test_partial_fit_equals_fit_epoch_by_epoch(classification):
     for _ in range(3):
         partial.partial_fit(X, y, classes=np.unique(y))
     assert partial.n_iter_ == 3
-    for a, b in zip(full.coefs_, partial.coefs_):
+    for a, b in zip(full.coefs_, partial.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -232,7 +232,7 @@ def test_warm_start_keeps_the_optimizer_state(regression):
     assert warm._trainer.optimizer.t > 0
     warm.fit(X, y)
     assert warm.n_iter_ == 10
-    for a, b in zip(straight.coefs_, warm.coefs_):
+    for a, b in zip(straight.coefs_, warm.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
     cold = FeedForwardRegressor(max_iter=5, **common).fit(X, y).fit(X, y)
     assert cold.n_iter_ == 5

@@ -140,7 +140,7 @@ def test_caller_arrays_are_never_modified(Model, sparse, solver, data):
     model.transform(X)
     if solver == "adam":
         model.set_params(early_stopping=False).partial_fit(X, y, sample_weight=weights)
-    for before, after in zip(originals, [X, y, weights]):
+    for before, after in zip(originals, [X, y, weights], strict=True):
         if sp.issparse(before):
             before, after = before.toarray(), after.toarray()
         np.testing.assert_array_equal(before, after)

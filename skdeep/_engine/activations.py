@@ -13,8 +13,8 @@ like it, so no function here allocates.  (NumPy compares against an array of
 zeros about three times faster than against the scalar 0.)
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -12,7 +12,6 @@ returns ``(coef, intercept)`` in float64; the network casts them to its dtype.
   ``b = sqrt(6 / fan_in)``, biases zero.
 """
 
-
 import numpy as np
 
 

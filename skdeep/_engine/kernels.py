@@ -17,4 +17,3 @@ def axpy(a, x, y, work):
     """``y += a * x`` in place; ``work`` is a scratch array like ``x``."""
     np.multiply(x, a, out=work)
     y += work
-

@@ -30,7 +30,11 @@ class OutputLoss:
             return view
         buf = views.get(key)
         if buf is None or buf.shape[0] < shape[0] or buf.dtype != dtype:
-            buf = np.empty(shape, dtype=dtype) if fill is None else np.full(shape, fill, dtype)
+            buf = (
+                np.empty(shape, dtype=dtype)
+                if fill is None
+                else np.full(shape, fill, dtype)
+            )
             for cached in [k for k in views if isinstance(k, tuple) and k[0] == key]:
                 del views[cached]
             views[key] = buf

@@ -25,12 +25,11 @@ Training stops, and ``train`` returns the reason, when
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse as sp
 
 from skdeep._engine.layers import Dropout
 
@@ -43,7 +42,7 @@ class Dataset:
 
     X: object
     Y: np.ndarray
-    sample_weight: Optional[np.ndarray] = None
+    sample_weight: np.ndarray | None = None
 
     @property
     def n_samples(self):
@@ -81,7 +80,7 @@ class StoppingCriteria:
     tol: float = 1e-4
     n_iter_no_change: int = 10
     early_stopping: bool = False
-    param_change_tol: Optional[float] = None
+    param_change_tol: float | None = None
 
 
 class Trainer:
@@ -136,7 +135,9 @@ class Trainer:
 
     def _stop_reason(self, record):
         """Update the stopping state from one record; return why to stop."""
-        if not (math.isfinite(record["loss"]) and math.isfinite(record["param_change"])):
+        if not (
+            math.isfinite(record["loss"]) and math.isfinite(record["param_change"])
+        ):
             return "diverged"
         criteria = self.criteria
         monitored = record["val_loss"] if criteria.early_stopping else record["loss"]

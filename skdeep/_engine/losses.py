@@ -143,9 +143,13 @@ class SoftmaxLogLoss(OutputLoss):
         return Z
 
     def loss(self, P, Y, sample_weight=None):
-        # Y is one-hot: only the probability of the true class counts.
+        # Y is one-hot: only the probability of the true class counts,
+        # picked out as the row sums of P * Y (a product and a gemv).
+        work = self._buffer("work", P.shape, P.dtype)
+        ones = self._buffer("ones", (P.shape[1],), P.dtype, fill=1)
         p_true = self._buffer("p_true", (P.shape[0],), P.dtype)
-        np.einsum("ij,ij->i", P, Y, out=p_true)
+        np.multiply(P, Y, out=work)
+        np.matmul(work, ones, out=p_true)
         np.maximum(p_true, np.finfo(P.dtype).eps, out=p_true)
         np.log(p_true, out=p_true)
         return -_weighted_sum(p_true, sample_weight)

@@ -65,19 +65,13 @@ class Network:
             self._ranges[id(layer)].append((start, stop))
             self.n_weights += (stop - start) * penalized
             start = stop
+        #: View of all penalized parameters (the weights).
+        self.weights = theta[: self.n_weights]
+        #: View of the gradient with respect to the weights.
+        self.weight_grad = self.grad[: self.n_weights]
         self._grad_blocks = [
             self.grad[slice(*self._ranges[id(layer)][0])] for layer in self.param_layers
         ]
-
-    @property
-    def weights(self):
-        """View of all penalized parameters."""
-        return self.theta[: self.n_weights]
-
-    @property
-    def weight_grad(self):
-        """View of the gradient with respect to the penalized parameters."""
-        return self.grad[: self.n_weights]
 
     @property
     def param_layers(self):
@@ -165,7 +159,7 @@ class Network:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("grad", "_ranges", "_grad_blocks"):
+        for key in ("grad", "_ranges", "_grad_blocks", "weights", "weight_grad"):
             state.pop(key)
         return state
 

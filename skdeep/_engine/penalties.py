@@ -33,6 +33,10 @@ class Penalty:
     def __init__(self, strength, l1_ratio):
         self.strength = float(strength)
         self.l1_ratio = float(l1_ratio)
+        #: Coefficient of ``||w||_1`` in the objective.
+        self.l1 = self.strength * self.l1_ratio
+        #: Coefficient of ``1/2 ||w||^2`` in the objective.
+        self.l2 = self.strength * (1.0 - self.l1_ratio)
 
     @classmethod
     def from_name(cls, name, strength, l1_ratio=0.15):
@@ -41,16 +45,6 @@ class Penalty:
         if name not in ratios:
             raise ValueError(f"Unknown penalty {name!r}; use one of {list(ratios)}.")
         return cls(0.0 if name is None else strength, ratios[name])
-
-    @property
-    def l1(self):
-        """Coefficient of ``||w||_1`` in the objective."""
-        return self.strength * self.l1_ratio
-
-    @property
-    def l2(self):
-        """Coefficient of ``1/2 ||w||^2`` in the objective."""
-        return self.strength * (1.0 - self.l1_ratio)
 
     def value(self, w):
         """Return ``s * Omega(w)``."""

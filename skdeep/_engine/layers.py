@@ -21,6 +21,7 @@ buffer owned by the layer before them.
 import numpy as np
 
 from skdeep._engine.activations import ACTIVATIONS
+from skdeep._engine.kernels import empty
 
 
 class Layer:
@@ -58,10 +59,7 @@ class Layer:
             return view
         buf = views.get(key)
         if buf is None or buf.shape[0] < n_rows or buf.dtype != dtype:
-            if fill is None:
-                buf = np.empty((n_rows, n_cols), dtype=dtype)
-            else:
-                buf = np.full((n_rows, n_cols), fill, dtype=dtype)
+            buf = empty((n_rows, n_cols), dtype, fill)
             # forget the views of the buffer this one replaces
             for cached in [k for k in views if isinstance(k, tuple) and k[0] == key]:
                 del views[cached]

@@ -16,6 +16,8 @@ full-data gradient be accumulated chunk by chunk.
 import numpy as np
 from scipy.special import expit
 
+from skdeep._engine.kernels import empty
+
 
 class OutputLoss:
     """Base class: reusable buffers and the residual-times-weight delta."""
@@ -30,11 +32,7 @@ class OutputLoss:
             return view
         buf = views.get(key)
         if buf is None or buf.shape[0] < shape[0] or buf.dtype != dtype:
-            buf = (
-                np.empty(shape, dtype=dtype)
-                if fill is None
-                else np.full(shape, fill, dtype)
-            )
+            buf = empty(shape, dtype, fill)
             for cached in [k for k in views if isinstance(k, tuple) and k[0] == key]:
                 del views[cached]
             views[key] = buf

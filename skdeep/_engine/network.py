@@ -10,6 +10,7 @@ act on one slice, L-BFGS needs no packing, and a snapshot is one copy.
 import numpy as np
 
 from skdeep._engine.initializers import INITIALIZERS
+from skdeep._engine.kernels import empty
 from skdeep._engine.layers import Activation, Dense
 
 PREDICT_CHUNK_ROWS = 4096
@@ -33,7 +34,7 @@ class Network:
         self.layers = list(layers)
         self.loss = loss
         self.dtype = np.dtype(dtype)
-        self._bind(np.zeros(self._n_params(), dtype=self.dtype))
+        self._bind(empty(self._n_params(), self.dtype, fill=0))
 
     def _specs(self):
         """Yield ``(layer, position, shape, penalized)`` in flat-vector order."""
@@ -51,7 +52,7 @@ class Network:
     def _bind(self, theta):
         """Make every layer's params and grads views into theta and grad."""
         self.theta = theta
-        self.grad = np.zeros_like(theta)
+        self.grad = empty(theta.shape, theta.dtype, fill=0)
         for layer in self.layers:
             n_arrays = len(layer.param_specs())
             layer.params, layer.grads = [None] * n_arrays, [None] * n_arrays

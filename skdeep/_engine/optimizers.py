@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from skdeep._engine.kernels import axpy
+from skdeep._engine.kernels import axpy, empty
 
 
 class SGD:
@@ -45,8 +45,8 @@ class SGD:
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
-        self.velocity = np.zeros(n_params, dtype=dtype)
-        self._work = np.empty(n_params, dtype=dtype)
+        self.velocity = empty(n_params, dtype, fill=0)
+        self._work = empty(n_params, dtype)
 
     def step(self, theta, grad, penalty=None, n_weights=0):
         """Update ``theta`` in place from ``grad``."""
@@ -120,9 +120,9 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self._m_sum = np.zeros(n_params, dtype=dtype)
-        self._v_sum = np.zeros(n_params, dtype=dtype)
-        self._work = np.empty(n_params, dtype=dtype)
+        self._m_sum = empty(n_params, dtype, fill=0)
+        self._v_sum = empty(n_params, dtype, fill=0)
+        self._work = empty(n_params, dtype)
 
     @property
     def m(self):

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
+from skdeep._engine.kernels import empty
 from skdeep._engine.layers import Dropout
 
 CHUNK_ROWS = 4096
@@ -190,7 +191,7 @@ class _BatchGatherer:
         shape = (self.batch_size,) + array.shape[1:]
         buf = self._buffers.get(key)
         if buf is None or buf.shape != shape or buf.dtype != array.dtype:
-            buf = self._buffers[key] = np.empty(shape, dtype=array.dtype)
+            buf = self._buffers[key] = empty(shape, array.dtype)
         return buf
 
     def batches(self, data, rng, shuffle):
@@ -249,7 +250,7 @@ class MinibatchTrainer(Trainer):
         self.shuffle = shuffle
         self.rng = rng
         self._gatherer = _BatchGatherer(batch_size)
-        self._weight_work = np.empty(network.n_weights, dtype=network.dtype)
+        self._weight_work = empty(network.n_weights, network.dtype)
         for layer in network.layers:
             if isinstance(layer, Dropout):
                 layer.rng = rng

@@ -216,3 +216,17 @@ def test_adam_changing_betas_keeps_the_moments(rng):
     adam.set_betas(0.5, 0.9)
     np.testing.assert_allclose(adam.m, m)
     np.testing.assert_allclose(adam.v, v)
+
+
+def test_staggered_buffers_are_independent_and_offset():
+    from skdeep._engine.kernels import empty
+
+    arrays = [empty((300, 7), np.float32, fill=i) for i in range(4)]
+    offsets = {a.ctypes.data % 4096 for a in arrays}
+    assert len(offsets) == 4  # each starts elsewhere in the page
+    for i, array in enumerate(arrays):
+        assert array.shape == (300, 7) and array.dtype == np.float32
+        assert array.flags.c_contiguous and array.ctypes.data % 64 == 0
+        np.testing.assert_array_equal(array, i)
+    arrays[0][...] = -1
+    np.testing.assert_array_equal(arrays[1], 1)

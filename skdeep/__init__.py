@@ -1,7 +1,13 @@
 """skdeep: neural networks for scikit-learn users, on one NumPy engine."""
 
 from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
+from skdeep._ppr import PPRRegressor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["FeedForwardClassifier", "FeedForwardRegressor", "__version__"]
+__all__ = [
+    "FeedForwardClassifier",
+    "FeedForwardRegressor",
+    "PPRRegressor",
+    "__version__",
+]

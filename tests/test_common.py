@@ -22,27 +22,56 @@ ESTIMATOR_CLASSES = sorted(
 )
 
 # Small, quick settings; the defaults would only make the checks slower.
-FAST = {"max_iter": 50, "n_hidden": 16, "learning_rate_init": 0.01, "random_state": 0}
+NETWORK = {
+    "max_iter": 50,
+    "n_hidden": 16,
+    "learning_rate_init": 0.01,
+    "random_state": 0,
+}
+INSTANCES = {
+    "FeedForwardClassifier": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
+    "FeedForwardRegressor": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
+    "PPRRegressor": [
+        {"n_terms": 2},
+        {"n_terms": 1, "max_terms": 2, "smoother": "supsmu"},
+        {"n_terms": 1, "optimizer": "gradient", "smoother": "supsmu", "span": 0.3},
+    ],
+}
 
 
 def _instances():
     for cls in ESTIMATOR_CLASSES:
-        yield cls(**FAST)
-        yield cls(**{**FAST, "solver": "lbfgs"})
+        for params in INSTANCES[cls.__name__]:
+            yield cls(**params)
+
+
+def _expected_failed_checks(estimator):
+    if not isinstance(estimator, skdeep.PPRRegressor):
+        return {}
+    reason = (
+        "Weighting is equivalent to repeating rows in exact arithmetic (zero "
+        "weights drop rows, repeated rows pool into weighted ties; "
+        "tests/test_ppr.py checks it to 1e-6 on well-posed data), but this "
+        "check's data has 15 rows, 30 features and random integer targets: the "
+        "direction search is underdetermined and amplifies the rounding "
+        "differences between summing repeated rows and weighting them to about "
+        "1e-6 (1e-5 where the super smoother's discrete span choice flips), "
+        "above the check's 1e-7."
+    )
+    return {"check_sample_weight_equivalence_on_dense_data": reason}
 
 
 def test_every_public_estimator_is_checked():
-    assert [cls.__name__ for cls in ESTIMATOR_CLASSES] == [
-        "FeedForwardClassifier",
-        "FeedForwardRegressor",
-    ]
+    assert [cls.__name__ for cls in ESTIMATOR_CLASSES] == sorted(INSTANCES)
 
 
-@parametrize_with_checks(list(_instances()))
+@parametrize_with_checks(
+    list(_instances()), expected_failed_checks=_expected_failed_checks
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
 @pytest.mark.parametrize("cls", ESTIMATOR_CLASSES, ids=lambda cls: cls.__name__)
 def test_param_validation(cls):
-    check_param_validation(cls.__name__, cls(**FAST))
+    check_param_validation(cls.__name__, cls(**INSTANCES[cls.__name__][0]))

@@ -71,7 +71,15 @@ class Layer:
         # Buffers and cached activations are scratch space; parameters are
         # views that the owning network re-binds after unpickling.
         state = self.__dict__.copy()
-        for key in ("_buffers", "_input", "_output", "_mask", "params", "grads"):
+        for key in (
+            "_buffers",
+            "_input",
+            "_output",
+            "_mask",
+            "_slopes",
+            "params",
+            "grads",
+        ):
             state.pop(key, None)
         return state
 
@@ -81,39 +89,46 @@ class Layer:
 
 
 class Dense(Layer):
-    """Affine layer ``Y = X W + b`` with ``W`` of shape ``(n_in, n_out)``."""
+    """Affine layer ``Y = X W + b`` with ``W`` of shape ``(n_in, n_out)``.
 
-    def __init__(self, n_in, n_out):
+    With ``bias=False`` it is the linear map ``X W`` (projection pursuit's
+    projections onto its directions).
+    """
+
+    def __init__(self, n_in, n_out, bias=True):
         super().__init__()
         self.n_in = n_in
         self.n_out = n_out
+        self.bias = bias
 
     def param_specs(self):
-        return [((self.n_in, self.n_out), True), ((self.n_out,), False)]
+        specs = [((self.n_in, self.n_out), True)]
+        return specs + [((self.n_out,), False)] if self.bias else specs
 
     def forward(self, X, training=False):
-        coef, intercept = self.params
+        coef = self.params[0]
         out = self._buffer("out", X.shape[0], self.n_out, coef.dtype)
         if isinstance(X, np.ndarray):
             np.matmul(X, coef, out=out)
         else:  # a scipy.sparse matrix or array
             out[...] = X @ coef
-        out += intercept
+        if self.bias:
+            out += self.params[1]
         self._input = X
         return out
 
     def backward(self, dY, need_input_grad=True):
-        coef, _ = self.params
+        coef = self.params[0]
         if self.trainable:
-            coef_grad, intercept_grad = self.grads
             X = self._input
             if isinstance(X, np.ndarray):
-                np.matmul(X.T, dY, out=coef_grad)
+                np.matmul(X.T, dY, out=self.grads[0])
             else:
-                coef_grad[...] = X.T @ dY
+                self.grads[0][...] = X.T @ dY
+        if self.trainable and self.bias:
             # ones @ dY is a BLAS gemv, several times faster than dY.sum(0)
             ones = self._buffer("ones", dY.shape[0], 1, dY.dtype, fill=1)[:, 0]
-            np.matmul(ones, dY, out=intercept_grad)
+            np.matmul(ones, dY, out=self.grads[1])
         if not need_input_grad:
             return None
         dX = self._buffer("dX", dY.shape[0], self.n_in, dY.dtype)
@@ -177,3 +192,34 @@ class Dropout(Layer):
         if self._active:
             dY *= self._mask
         return dY
+
+
+class RidgeFunctions(Layer):
+    """Column ``m`` of the output is ``g_m`` of column ``m`` of the input.
+
+    The curves are objects with ``evaluate(v, order) -> (g(v), g'(v))``
+    (projection pursuit's smoothers); they are fitted outside
+    back-propagation, so the layer has no parameters and ``backward``
+    multiplies by ``g_m'``.  ``orders``, when set, holds ``argsort`` of each
+    input column for the next forward pass, which speeds the evaluation.
+    """
+
+    def __init__(self, functions):
+        super().__init__()
+        self.functions = list(functions)
+        self.orders = None
+
+    def forward(self, X, training=False):
+        out = self._buffer("out", X.shape[0], X.shape[1], X.dtype)
+        slopes = self._buffer("slopes", X.shape[0], X.shape[1], X.dtype)
+        for m, function in enumerate(self.functions):
+            order = None if self.orders is None else self.orders[m]
+            out[:, m], slopes[:, m] = function.evaluate(X[:, m], order)
+        self.orders = None  # valid for one input only
+        self._slopes = slopes
+        return out
+
+    def backward(self, dY, need_input_grad=True):
+        dX = self._buffer("dX", dY.shape[0], dY.shape[1], dY.dtype)
+        np.multiply(dY, self._slopes, out=dX)
+        return dX

@@ -95,7 +95,8 @@ class Network:
                 layer.n_in, layer.n_out, activation, rng, init_scale
             )
             layer.params[0][...] = coef
-            layer.params[1][...] = intercept
+            if layer.bias:
+                layer.params[1][...] = intercept
 
     def forward(self, X, training=False, n_layers=None):
         """Return the output of the first ``n_layers`` layers.

@@ -1,0 +1,330 @@
+"""Projection-pursuit regression: ``f(x) = mu + sum_m beta_m g_m(w_m' x)``."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from skdeep._engine import LOSSES, Dense, Network, RidgeFunctions
+from skdeep._ppr_fit import Fitter
+from skdeep._smoothers import pspline, supersmoother
+from skdeep.utils._compat import Interval, StrOptions, _fit_context, check_sample_weight
+
+
+class PPRRegressor(
+    ClassNamePrefixFeaturesOutMixin, RegressorMixin, TransformerMixin, BaseEstimator
+):
+    """Projection-pursuit regression.
+
+    Models ``f(x) = intercept + sum_m beta_m g_m(w_m' x)``: each term projects
+    the inputs on a unit direction ``w_m`` and applies a smooth ridge function
+    ``g_m``, fitted by a scatterplot smoother. Terms are added one at a time on
+    the residuals, their directions moved by Gauss-Newton (or gradient) steps
+    with the gradient from skdeep's back-propagation engine, and all terms are
+    refitted by backfitting (Friedman's SMART algorithm, as R's ``ppr``).
+
+    Parameters
+    ----------
+    n_terms : int, default=2
+        Number of terms of the final model.
+
+    max_terms : int or None, default=None
+        Fit this many terms, then drop the least important term and refit
+        until ``n_terms`` remain (R's ``max.terms``); None means ``n_terms``.
+
+    smoother : {"spline", "supsmu"}, default="spline"
+        Ridge-function smoother: a penalised cubic regression spline (smoothing
+        by generalised cross-validation), or Friedman's super smoother (R's
+        default). The spline is the more accurate on small samples.
+
+    span : "cv" or float in (0, 1], default="cv"
+        Super smoother span: chosen locally by cross-validation among 0.05,
+        0.2 and 0.5, or fixed.
+
+    bass : float in [0, 10], default=0.0
+        Super smoother bass: higher values give smoother ridge functions.
+
+    smoothing : float or None, default=None
+        Spline penalty; None chooses it by generalised cross-validation (or
+        from ``df``).
+
+    df : float or None, default=None
+        Spline degrees of freedom, used when ``smoothing`` is None.
+
+    optimizer : {"gauss_newton", "gradient"}, default="gauss_newton"
+        Direction updates: Gauss-Newton steps (as SMART), or the gradient rule
+        ``w <- w + 2 learning_rate sum_i r_i g'(v_i) x_i / n``; every step is
+        halved until the loss falls, and directions are kept at unit length.
+
+    learning_rate : float, default=0.5
+        Step size of the "gradient" optimizer.
+
+    n_candidates : int, default=10
+        Starting directions tried for each new term: the least-squares
+        direction, the ``n_candidates - 1`` input axes most correlated with
+        the residual or its square, and the sums and differences of the
+        leading three axes.
+
+    max_iter : int, default=10
+        Most backfitting passes after each new term.
+
+    tol : float, default=5e-3
+        Relative loss improvement below which searches and backfitting stop
+        (R's ``conv``).
+
+    standardize : bool, default=True
+        Fit on standardised inputs (directions are reported in the caller's
+        units either way).
+
+    random_state : int, RandomState instance or None, default=None
+        Reserved for randomised starts; the fit is deterministic.
+
+    verbose : int, default=0
+        Print the loss after each pass (term added, backfitting, pruning).
+
+    Attributes
+    ----------
+    directions_ : ndarray of shape (n_terms, n_features)
+        Unit directions ``w_m`` in the caller's feature units.
+
+    ridge_functions_ : list of RidgeFunction
+        ``g_m`` as functions of ``directions_[m] @ x``, each with ``__call__``
+        and ``derivative``, held at their end values outside the training
+        range.
+
+    term_weights_ : ndarray of shape (n_terms,) or (n_terms, n_outputs)
+        ``beta_m``; the ridge functions have weighted mean 0 and variance 1 on
+        the training data, so a weight is its term's importance.
+
+    intercept_ : float or ndarray of shape (n_outputs,)
+        Weighted mean of the targets.
+
+    loss_path_ : ndarray of shape (max_terms,)
+        Training mean squared error of the model with ``m + 1`` terms in
+        entry ``m``, from ``n_terms`` to ``max_terms`` (NaN below), as R's
+        ``gofn``.
+
+    n_iter_ : int
+        Passes of the fit: one per term added or pruned plus one per
+        backfitting pass.
+
+    history_ : list of dict
+        One record per pass: "stage" ("add", "backfit" or "prune"),
+        "n_terms" and the training "loss" (weighted mean squared error)
+        after it.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they were strings.
+
+    See Also
+    --------
+    FeedForwardRegressor : A network with the same structure and fixed
+        activations instead of smoothers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep import PPRRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(500, 3))
+    >>> y = np.sin(2 * (X[:, 0] + X[:, 1]))
+    >>> ppr = PPRRegressor(n_terms=1).fit(X, y)
+    >>> np.round(np.abs(ppr.directions_[0]), 2)
+    array([0.71, 0.71, 0.  ])
+    >>> ppr.score(X, y) > 0.99
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "n_terms": [Interval(Integral, 1, None, closed="left")],
+        "max_terms": [Interval(Integral, 1, None, closed="left"), None],
+        "smoother": [StrOptions({"supsmu", "spline"})],
+        "span": [StrOptions({"cv"}), Interval(Real, 0, 1, closed="right")],
+        "bass": [Interval(Real, 0, 10, closed="both")],
+        "smoothing": [Interval(Real, 0, None, closed="left"), None],
+        "df": [Interval(Real, 2, None, closed="neither"), None],
+        "optimizer": [StrOptions({"gauss_newton", "gradient"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "n_candidates": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "standardize": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_terms=2,
+        *,
+        max_terms=None,
+        smoother="spline",
+        span="cv",
+        bass=0.0,
+        smoothing=None,
+        df=None,
+        optimizer="gauss_newton",
+        learning_rate=0.5,
+        n_candidates=10,
+        max_iter=10,
+        tol=5e-3,
+        standardize=True,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_terms = n_terms
+        self.max_terms = max_terms
+        self.smoother = smoother
+        self.span = span
+        self.bass = bass
+        self.smoothing = smoothing
+        self.df = df
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.n_candidates = n_candidates
+        self.max_iter = max_iter
+        self.tol = tol
+        self.standardize = standardize
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _smooth(self):
+        if self.smoother == "spline":
+            return lambda v, z, w, order: pspline(
+                v, z, w, smoothing=self.smoothing, df=self.df, order=order
+            )
+        return lambda v, z, w, order: supersmoother(
+            v, z, w, span=self.span, bass=self.bass, order=order
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the projection-pursuit model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; several outputs share directions and ridge functions.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        max_terms = self.n_terms if self.max_terms is None else self.max_terms
+        if max_terms < self.n_terms:
+            raise ValueError(
+                f"max_terms={max_terms} must be at least n_terms={self.n_terms}."
+            )
+        X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
+                             dtype=np.float64)  # fmt: skip
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        w = check_sample_weight(sample_weight, X, np.float64)
+        mean, scale = _weighted_scaling(X, w, self.standardize)
+        intercept = w @ Y / w.sum()
+        fitter = Fitter(
+            (X - mean) / scale, Y - intercept, w, self._smooth(), self.optimizer,
+            self.learning_rate, self.n_candidates, self.tol, self.max_iter,
+            check_random_state(self.random_state), self.verbose,
+        )  # fmt: skip
+        terms, self.loss_path_ = fitter.fit_terms(self.n_terms, max_terms)
+        self.n_iter_ = fitter.n_iter
+        self.history_ = fitter.history
+        self._set_model(terms, mean, scale, intercept, y.ndim == 1)
+        return self
+
+    def _set_model(self, terms, mean, scale, intercept, one_output):
+        """Express the terms in the caller's units, as an engine network."""
+        directions, ridges = [], []
+        for term in terms:
+            # v = w . (x - mean) / scale = c (u . x) - b with u a unit vector
+            raw = term.direction / scale
+            c = float(np.linalg.norm(raw)) or 1.0
+            directions.append(raw / c)
+            ridges.append(term.ridge.reparametrized(c, float(raw @ mean)))
+        weights = np.array([term.weights for term in terms])
+        self.directions_ = np.array(directions)
+        self.ridge_functions_ = ridges
+        self.term_weights_ = weights[:, 0] if one_output else weights
+        self.intercept_ = float(intercept[0]) if one_output else intercept
+        n_features, n_outputs = self.directions_.shape[1], weights.shape[1]
+        network = Network(
+            [
+                Dense(n_features, len(terms), bias=False),
+                RidgeFunctions(ridges),
+                Dense(len(terms), n_outputs),
+            ],
+            LOSSES["squared_error"](),
+        )
+        network.layers[0].params[0][...] = self.directions_.T
+        network.layers[2].params[0][...] = weights
+        network.layers[2].params[1][...] = intercept
+        self._network, self._one_output = network, one_output
+
+    def _forward(self, X, n_layers=None):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._network.predict(X, n_layers=n_layers)
+
+    def predict(self, X):
+        """Predict the target(s).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            ``intercept_ + sum_m term_weights_[m] g_m(directions_[m] @ x)``.
+        """
+        P = self._forward(X)
+        return P[:, 0] if self._one_output else P
+
+    def transform(self, X):
+        """The derived features ``g_m(directions_[m] @ x)``, one per term.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        G : ndarray of shape (n_samples, n_terms)
+            The ridge functions at the projections.
+        """
+        return self._forward(X, n_layers=2)
+
+    @property
+    def _n_features_out(self):
+        return len(self.ridge_functions_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _weighted_scaling(X, w, standardize):
+    """Weighted column means and standard deviations (1 where constant)."""
+    if not standardize:
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    mean = w @ X / w.sum()
+    std = np.sqrt(w @ (X - mean) ** 2 / w.sum())
+    return mean, np.where(std > 1e-12 * (np.abs(mean) + 1), std, 1.0)

@@ -1,0 +1,202 @@
+"""PPRRegressor: recovery of known models, the engine gradient, backfitting,
+extrapolation, degenerate input, weights, outputs and pruning."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+
+from skdeep import PPRRegressor
+from skdeep._ppr_fit import Fitter
+from skdeep._smoothers import pspline
+from skdeep.utils._testing import check_directional_gradient
+
+
+@pytest.fixture
+def rng():
+    return np.random.RandomState(0)
+
+
+def _cosine(a, b):
+    return abs(float(a @ b)) / (np.linalg.norm(a) * np.linalg.norm(b))
+
+
+@pytest.mark.parametrize("smoother", ["spline", "supsmu"])
+@pytest.mark.parametrize("optimizer", ["gauss_newton", "gradient"])
+def test_recovers_a_single_index_model(smoother, optimizer, rng):
+    X = rng.uniform(-1, 1, (800, 5)) * [1, 3, 0.5, 2, 1]  # unequal scales
+    truth = np.array([1.0, -0.5, 2.0, 0.0, 0.3])
+    y = np.tanh(X @ truth) + 0.05 * rng.standard_normal(800)
+    ppr = PPRRegressor(n_terms=1, smoother=smoother, optimizer=optimizer)
+    ppr.fit(X, y)
+    assert _cosine(ppr.directions_[0], truth) > 0.99
+    assert np.linalg.norm(ppr.directions_[0]) == pytest.approx(1.0)
+
+
+def test_recovers_a_two_term_model_with_a_symmetric_effect(rng):
+    X = rng.uniform(0, 1, (2000, 4))
+    y = 2 * (X[:, 0] + X[:, 1]) + 10 * (X[:, 2] - 0.5) ** 2
+    ppr = PPRRegressor(n_terms=2).fit(X, y + 0.05 * rng.standard_normal(2000))
+    found = sorted(ppr.directions_, key=lambda d: -abs(d[2]))
+    assert _cosine(found[0], [0, 0, 1, 0]) > 0.99  # (x3 - 0.5)^2: LS misses it
+    assert _cosine(found[1], [1, 1, 0, 0]) > 0.99
+    assert ppr.score(X, y) > 0.99
+
+
+def _fitter(rng, n=300):
+    X = rng.standard_normal((n, 4))
+    R = np.sin(X @ [0.6, 0.8, 0.0, 0.0])[:, None] + 0.1 * rng.standard_normal((n, 1))
+    R -= R.mean()
+    smooth = lambda v, z, w, order: pspline(v, z, w, order=order)  # noqa: E731
+    fitter = Fitter(X, R, np.ones(n), smooth, "gauss_newton", 0.5, 5, 1e-3, 10,
+                    rng, 0)  # fmt: skip
+    return fitter, X, R
+
+
+def test_engine_direction_gradient_matches_finite_differences(rng):
+    fitter, X, R = _fitter(rng)
+    term, _ = fitter.fit_ridge(np.array([0.5, 0.5, 0.5, 0.5]), R)
+
+    def loss(direction):  # the ridge function and weights held fixed
+        residual = R - np.outer(term.ridge(X @ direction), term.weights)
+        return fitter.loss(residual)
+
+    def gradient(direction):
+        moved = type(term)(direction, term.ridge, term.weights, None, None)
+        return fitter.direction_gradient(moved, R)[0]
+
+    # 0.9 w keeps every projection strictly inside the spline's range, where
+    # the curve is smooth (it is held flat outside)
+    error = check_directional_gradient(loss, gradient, 0.9 * term.direction, rng)
+    assert error < 1e-6
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"optimizer": "gradient", "learning_rate": 50.0}],  # steps overshoot
+    ids=["gauss_newton", "gradient"],
+)
+def test_backfitting_never_increases_the_training_loss(settings, rng, capsys):
+    X = rng.uniform(0, 1, (600, 5))
+    y = np.sin(3 * X[:, 0] * X[:, 1]) + X[:, 2] ** 2 + 0.3 * rng.standard_normal(600)
+    ppr = PPRRegressor(n_terms=3, max_terms=5, verbose=1, **settings).fit(X, y)
+    history = ppr.history_
+    assert [r["stage"] for r in history].count("add") == 5
+    assert [r["stage"] for r in history].count("prune") == 2
+    for before, after in zip(history[:-1], history[1:], strict=True):
+        if after["stage"] == "backfit":  # a pass starts where the last one ended
+            assert after["loss"] <= before["loss"] + 1e-15
+    assert len(capsys.readouterr().out.splitlines()) == len(history) == ppr.n_iter_
+    final = np.mean((ppr.predict(X) - y) ** 2)
+    assert final == pytest.approx(history[-1]["loss"], rel=1e-8)
+
+
+def test_extrapolation_is_bounded(rng):
+    X = rng.uniform(-1, 1, (500, 3))
+    y = X[:, 0] ** 3 + np.exp(X[:, 1])
+    for smoother in ("spline", "supsmu"):
+        ppr = PPRRegressor(n_terms=2, smoother=smoother).fit(X, y)
+        far = rng.uniform(-100, 100, (200, 3))
+        bound = abs(ppr.intercept_) + np.sum(
+            np.abs(ppr.term_weights_)
+            * [np.abs(g.values).max() for g in ppr.ridge_functions_]
+        )
+        assert np.all(np.abs(ppr.predict(far)) <= bound + 1e-9)
+
+
+def test_degenerate_inputs_fit_constants_without_nan(rng):
+    X = rng.uniform(size=(50, 3))
+    X[:, 1] = 4.0  # a constant column
+    y = X[:, 0] + rng.normal(scale=0.01, size=50)
+    ppr = PPRRegressor(n_terms=1).fit(X, y)
+    assert ppr.score(X, y) > 0.95 and abs(ppr.directions_[0, 1]) < 1e-6
+    constant_X = np.ones((30, 2))
+    with pytest.warns(UserWarning, match="explain nothing"):
+        flat = PPRRegressor(n_terms=2).fit(constant_X, np.arange(30.0))
+    np.testing.assert_allclose(flat.predict(constant_X), 14.5)
+    tiny = PPRRegressor(n_terms=1).fit(X[:3], y[:3])  # too few for a smoother
+    assert np.isfinite(tiny.predict(X)).all()
+    with pytest.warns(UserWarning, match="explain nothing"):
+        const_y = PPRRegressor(n_terms=1).fit(X, np.full(50, 2.0))
+    np.testing.assert_allclose(const_y.predict(X), 2.0)
+
+
+def test_sample_weights_equal_repeated_rows(rng):
+    X = rng.uniform(size=(120, 3))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] + 0.1 * rng.standard_normal(120)
+    counts = rng.randint(0, 3, 120)
+    weighted = PPRRegressor(n_terms=2).fit(X, y, sample_weight=counts)
+    repeated = PPRRegressor(n_terms=2).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-6)
+
+
+def test_multi_output_shares_directions(rng):
+    X = rng.uniform(-1, 1, (600, 3))
+    g = np.sin(2 * (X[:, 0] - X[:, 2]))
+    Y = np.column_stack([g, -3 * g, 0.5 * g]) + 0.02 * rng.standard_normal((600, 3))
+    ppr = PPRRegressor(n_terms=1).fit(X, Y)
+    assert ppr.predict(X).shape == (600, 3) and ppr.term_weights_.shape == (1, 3)
+    ratio = ppr.term_weights_[0] / ppr.term_weights_[0, 0]
+    np.testing.assert_allclose(ratio, [1, -3, 0.5], rtol=0.02)
+    assert _cosine(ppr.directions_[0], [1, 0, -1]) > 0.99
+
+
+def test_pruning_records_the_loss_of_every_size(rng):
+    X = rng.uniform(size=(400, 4))
+    y = X[:, 0] * X[:, 1] + np.cos(3 * X[:, 2]) + 0.05 * rng.standard_normal(400)
+    ppr = PPRRegressor(n_terms=2, max_terms=4).fit(X, y)
+    assert len(ppr.ridge_functions_) == 2 and ppr.directions_.shape == (2, 4)
+    path = ppr.loss_path_
+    assert np.isnan(path[0]) and np.all(np.isfinite(path[1:]))
+    assert path[3] <= path[2] <= path[1]
+    residual = np.mean((ppr.predict(X) - y) ** 2)
+    assert residual == pytest.approx(path[1], rel=1e-6)
+
+
+def test_transform_and_feature_names(rng):
+    X = rng.uniform(size=(200, 3))
+    y = np.sin(4 * X[:, 0]) + X[:, 1]
+    ppr = PPRRegressor(n_terms=2).fit(X, y)
+    G = ppr.transform(X)
+    assert G.shape == (200, 2)
+    np.testing.assert_allclose(
+        ppr.intercept_ + G @ ppr.term_weights_, ppr.predict(X), rtol=1e-12
+    )
+    for m, ridge in enumerate(ppr.ridge_functions_):
+        np.testing.assert_allclose(G[:, m], ridge(X @ ppr.directions_[m]))
+        np.testing.assert_allclose(np.average(G[:, m]), 0, atol=1e-10)
+    assert list(ppr.get_feature_names_out()) == ["pprregressor0", "pprregressor1"]
+
+
+def test_standardized_fit_reports_directions_in_caller_units(rng):
+    X = rng.uniform(size=(400, 3)) * [1, 100, 0.01]
+    truth = np.array([1, 0.01, 50])
+    y = np.tanh(X @ truth)
+    scaled = PPRRegressor(n_terms=1).fit(X, y)
+    assert scaled.score(X, y) > 0.999
+    assert _cosine(scaled.directions_[0], truth) > 0.999
+
+
+def test_pickle_round_trip(rng):
+    X = rng.uniform(size=(100, 3))
+    y = X[:, 0] ** 2
+    ppr = PPRRegressor(n_terms=1).fit(X, y)
+    restored = pickle.loads(pickle.dumps(ppr))
+    np.testing.assert_array_equal(restored.predict(X), ppr.predict(X))
+
+
+def test_bad_input_errors(rng):
+    X = rng.uniform(size=(30, 3))
+    with pytest.raises(ValueError, match="max_terms=1 must be at least n_terms=2"):
+        PPRRegressor(n_terms=2, max_terms=1).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        PPRRegressor().fit(X, np.full(30, np.nan))
+    ppr = PPRRegressor(n_terms=1).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="X has 2 features"):
+        ppr.predict(X[:, :2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(ppr.predict(X * 1e6)).all()

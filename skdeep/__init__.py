@@ -1,6 +1,7 @@
 """skdeep: neural networks for scikit-learn users, on one NumPy engine."""
 
 from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
+from skdeep._plotting import RidgeFunctionDisplay
 from skdeep._ppr import PPRRegressor
 
 __version__ = "0.1.0.dev0"
@@ -9,5 +10,6 @@ __all__ = [
     "FeedForwardClassifier",
     "FeedForwardRegressor",
     "PPRRegressor",
+    "RidgeFunctionDisplay",
     "__version__",
 ]

@@ -1,4 +1,4 @@
-"""``python -m skdeep demo``: the main job runs and reports both libraries."""
+"""``python -m skdeep demo``: the main job runs and reports every model."""
 
 import io
 import subprocess
@@ -12,28 +12,36 @@ from skdeep._demo import main, run_demo
 @pytest.fixture(scope="module")
 def quick_demo():
     stream = io.StringIO()
-    rows = run_demo(quick=True, stream=stream)
-    return rows, stream.getvalue()
+    results = run_demo(quick=True, stream=stream)
+    return results, stream.getvalue()
 
 
-def test_demo_tunes_both_models_and_prints_progress(quick_demo):
-    rows, output = quick_demo
-    assert [row["label"] for row in rows] == [
+def test_demo_tunes_every_model_and_prints_progress(quick_demo):
+    results, output = quick_demo
+    assert [row["label"] for row in results["digits"]] == [
         "skdeep FeedForwardClassifier",
         "scikit-learn MLPClassifier",
     ]
+    assert [row["label"] for row in results["diabetes"]] == [
+        "skdeep PPRRegressor",
+        "skdeep FeedForwardRegressor",
+        "scikit-learn MLPRegressor",
+    ]
     # one progress line per candidate, as each finishes
-    assert output.count("[1/2]") == 2 and output.count("[2/2]") == 2
-    assert "CV accuracy" in output.splitlines()[-4]
-    ours = rows[0]
+    assert output.count("[1/2]") == 2 and output.count("[4/4]") == 1
+    assert "CV accuracy" in output and "CV R^2" in output
+    ours = results["digits"][0]
     assert ours["params"] == "alpha=0.01, n_hidden=64"  # the wider net wins
     assert ours["cv"] > 0.85 and ours["test"] > 0.85
     assert ours["fit_time"] > 0 and ours["search_time"] > ours["fit_time"]
+    ppr = results["diabetes"][0]
+    assert ppr["cv"] > 0.35 and "smoother=" in ppr["params"]
 
 
 def test_command_line_entry_point(capsys):
     assert main(["demo", "--quick"]) == 0
-    assert "skdeep FeedForwardClassifier" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "skdeep FeedForwardClassifier" in out and "skdeep PPRRegressor" in out
     with pytest.raises(SystemExit):
         main(["no-such-command"])
 

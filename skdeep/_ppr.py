@@ -69,8 +69,8 @@ class PPRRegressor(
     n_candidates : int, default=10
         Starting directions tried for each new term: the least-squares
         direction, the ``n_candidates - 1`` input axes most correlated with
-        the residual or its square, and the sums and differences of the
-        leading three axes.
+        the residual or its square, the sums and differences of the leading
+        three axes, and one random direction.
 
     max_iter : int, default=10
         Most backfitting passes after each new term.
@@ -84,7 +84,8 @@ class PPRRegressor(
         units either way).
 
     random_state : int, RandomState instance or None, default=None
-        Reserved for randomised starts; the fit is deterministic.
+        Draws one random starting direction for each new term (besides the
+        deterministic ones). Pass an int for reproducible fits.
 
     verbose : int, default=0
         Print the loss after each pass (term added, backfitting, pruning).

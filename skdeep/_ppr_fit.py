@@ -194,7 +194,8 @@ class Fitter:
         return self.improve_direction(term, loss, target, max_steps=20)[:2]
 
     def starting_directions(self, target):
-        """Least-squares direction, then the axes most related to the target.
+        """Least-squares direction, the axes most related to the target, sums
+        and differences of the leading axes, and one random direction.
 
         The least-squares direction alone misses symmetric effects such as
         ``(x3 - 0.5)^2``; ranking axes by their correlation with the target
@@ -220,6 +221,7 @@ class Fitter:
             for a, i in enumerate(top[:3]):
                 for j in top[a + 1 : 3]:
                     directions += [_unit(eye[i] + eye[j]), _unit(eye[i] - eye[j])]
+        directions.append(_unit(self.rng.standard_normal(X.shape[1])))
         return directions
 
     # -- the model ------------------------------------------------------

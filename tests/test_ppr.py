@@ -200,3 +200,12 @@ def test_bad_input_errors(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(ppr.predict(X * 1e6)).all()
+
+
+def test_same_random_state_same_model(rng):
+    X = rng.uniform(size=(200, 4))
+    y = np.sin(3 * X[:, 0]) * X[:, 1] + 0.1 * rng.standard_normal(200)
+    first = PPRRegressor(n_terms=2, random_state=3).fit(X, y)
+    second = PPRRegressor(n_terms=2, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(first.directions_, second.directions_)
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))

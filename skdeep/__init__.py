@@ -1,5 +1,6 @@
 """skdeep: neural networks for scikit-learn users, on one NumPy engine."""
 
+from skdeep._deep import DeepFFNClassifier, DeepFFNRegressor
 from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
 from skdeep._plotting import RidgeFunctionDisplay
 from skdeep._ppr import PPRRegressor
@@ -7,6 +8,8 @@ from skdeep._ppr import PPRRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DeepFFNClassifier",
+    "DeepFFNRegressor",
     "FeedForwardClassifier",
     "FeedForwardRegressor",
     "PPRRegressor",

@@ -168,12 +168,17 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         # is alpha / sum(sample_weight) * Omega(W), whatever the batch size.
         return Penalty.from_name(self.penalty, self.alpha / total_weight, self.l1_ratio)
 
-    def _make_trainer(self, network, generator, data):
+    def _make_trainer(self, network, generator, data, max_iter=None):
+        """A trainer for ``network`` with this estimator's settings.
+
+        ``max_iter`` overrides the estimator's (pre-training stages).
+        """
         penalty = self._penalty(data.total_weight)
+        criteria = self._criteria()
+        if max_iter is not None:
+            criteria.max_iter = max_iter
         if self.solver == "lbfgs":
-            return LBFGSTrainer(
-                network, penalty, self._criteria(), self.max_fun, self.verbose
-            )
+            return LBFGSTrainer(network, penalty, criteria, self.max_fun, self.verbose)
         if self.solver == "sgd":
             optimizer = OPTIMIZERS["sgd"](
                 network.theta.size,
@@ -197,11 +202,12 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             network,
             optimizer,
             penalty,
-            self._criteria(),
+            criteria,
             self._batch_size(data.n_samples),
             self.shuffle,
             generator,
             self.verbose,
+            clip_norm=getattr(self, "clip_norm", None),
         )
 
     # -- input handling ---------------------------------------------------
@@ -355,18 +361,22 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         best = None
         for index, seed in enumerate(seeds):
             generator = np.random.default_rng(seed)
-            network = self._build_network(
-                data.X.shape[1], data.Y.shape[1], data.X.dtype
+            trainer, reason = self._train_new_network(
+                data, validation, generator, max_epochs
             )
-            network.initialize(self.init, generator, self.init_scale)
-            trainer = self._make_trainer(network, generator, data)
-            reason = trainer.train(data, validation, max_epochs)
             loss = self._selection_loss(trainer, validation)
             self.restart_losses_[index] = loss
             if best is None or loss < self.restart_losses_[best[0]]:
                 best = (index, trainer, reason)
         self.best_restart_, self._trainer, self._stop_reason = best
         self._trainer_solver = self.solver
+
+    def _train_new_network(self, data, validation, generator, max_epochs=None):
+        """Build, initialise and train one network; return (trainer, reason)."""
+        network = self._build_network(data.X.shape[1], data.Y.shape[1], data.X.dtype)
+        network.initialize(self.init, generator, self.init_scale)
+        trainer = self._make_trainer(network, generator, data)
+        return trainer, trainer.train(data, validation, max_epochs)
 
     @staticmethod
     def _selection_loss(trainer, validation):
@@ -379,7 +389,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _continue_training(self, data, validation, incremental, rng):
         """Warm start or partial fit: train the kept network further."""
-        fitted_sizes = tuple(layer.n_out for layer in self._dense_layers()[:-1])
+        fitted_sizes = tuple(layer.n_out for layer in self._weight_layers()[:-1])
         if fitted_sizes != tuple(self._hidden_layer_sizes()):
             raise ValueError(
                 f"warm_start and partial_fit continue the fitted network, whose "
@@ -395,7 +405,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self._trainer, self._trainer_solver = trainer, self.solver
         trainer.penalty = self._penalty(data.total_weight)
         trainer.criteria = self._criteria()
-        trainer.verbose = self.verbose
+        trainer.verbose, trainer.stage = self.verbose, None
         if self.solver == "lbfgs":
             self._stop_reason = trainer.train(data, validation)
             return
@@ -471,7 +481,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self.validation_scores_ = None
             self.validation_loss_curve_ = None
             self.best_validation_score_ = None
-        self.n_layers_ = len(self._dense_layers()) + 1
+        self.n_layers_ = len(self._weight_layers()) + 1
         self.n_outputs_ = self._network.layers[-1].n_out
         self.out_activation_ = self._network.loss.out_activation
 
@@ -484,15 +494,16 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     @property
     def coefs_(self):
         """Weight matrices, ``coefs_[i]`` of shape ``(n_in, n_out)`` of layer i."""
-        return [layer.params[0] for layer in self._dense_layers()]
+        return [layer.params[0] for layer in self._weight_layers()]
 
     @property
     def intercepts_(self):
         """Bias vectors, ``intercepts_[i]`` of shape ``(n_out,)`` of layer i."""
-        return [layer.params[1] for layer in self._dense_layers()]
+        return [layer.params[-1] for layer in self._weight_layers()]
 
-    def _dense_layers(self):
-        return [layer for layer in self._network.layers if isinstance(layer, Dense)]
+    def _weight_layers(self):
+        """The layers with weights (dense, and dense with a skip connection)."""
+        return [layer for layer in self._network.layers if layer.param_specs()]
 
     def _forward(self, X, n_layers=None):
         check_is_fitted(self)

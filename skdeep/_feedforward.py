@@ -158,6 +158,20 @@ class NetworkClassifierMixin:
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    def _classifier_partial_fit(self, X, y, sample_weight, classes):
+        if not hasattr(self, "_trainer"):
+            if classes is None and not type_of_target(y).startswith("multilabel"):
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not supported by partial_fit: the "
+                    "class frequencies of one batch are not those of the data. "
+                    "Pass a dict of class weights instead."
+                )
+        return self._partial_fit(X, y, sample_weight, classes)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
@@ -380,18 +394,7 @@ class FeedForwardClassifier(
         self : object
             The partially fitted estimator.
         """
-        if not hasattr(self, "_trainer"):
-            if classes is None and not type_of_target(y).startswith("multilabel"):
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
-            if self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit: the "
-                    "class frequencies of one batch are not those of the data. "
-                    "Pass a dict of class weights instead."
-                )
-        return self._partial_fit(X, y, sample_weight, classes)
+        return self._classifier_partial_fit(X, y, sample_weight, classes)
 
 
 @fill_doc()

@@ -28,7 +28,27 @@ NETWORK = {
     "learning_rate_init": 0.01,
     "random_state": 0,
 }
+DEEP = {"hidden_layer_sizes": (12, 8), "max_iter": 50, "learning_rate_init": 0.01,
+        "random_state": 0}  # fmt: skip
 INSTANCES = {
+    "DeepFFNClassifier": [
+        {**DEEP, "dropout": 0.1},
+        {
+            **DEEP,
+            "solver": "lbfgs",
+            "pretraining": "greedy_with_inputs",
+            "pretraining_max_iter": 10,
+        },
+    ],  # fmt: skip
+    "DeepFFNRegressor": [
+        {**DEEP, "dropout": 0.1, "pretraining": "grow", "pretraining_max_iter": 10},
+        {
+            **DEEP,
+            "solver": "lbfgs",
+            "pretraining": "greedy",
+            "pretraining_max_iter": 10,
+        },
+    ],  # fmt: skip
     "FeedForwardClassifier": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
     "FeedForwardRegressor": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
     "PPRRegressor": [
@@ -46,6 +66,8 @@ def _instances():
 
 
 def _expected_failed_checks(estimator):
+    if isinstance(estimator, skdeep.DeepFFNClassifier | skdeep.DeepFFNRegressor):
+        return _deep_expected_failures(estimator)
     if not isinstance(estimator, skdeep.PPRRegressor):
         return {}
     reason = (
@@ -59,6 +81,29 @@ def _expected_failed_checks(estimator):
         "above the check's 1e-7."
     )
     return {"check_sample_weight_equivalence_on_dense_data": reason}
+
+
+def _deep_expected_failures(estimator):
+    equivalence = [
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
+    ]
+    if estimator.dropout:
+        reason = (
+            "Dropout draws an independent mask for every row, so a row repeated "
+            "k times is trained under k masks where the weighted row sees one: "
+            "the two fits differ by construction."
+        )
+        return dict.fromkeys(equivalence, reason)
+    if estimator.pretraining == "greedy_with_inputs":
+        reason = (
+            "Equivalent in exact arithmetic; on sparse input the rounding "
+            "differences between summing repeated rows and weighting them pass "
+            "through three L-BFGS stages and a fine-tuning and end at about "
+            "1.1e-7 relative, just above the check's 1e-7 (dense input passes)."
+        )
+        return {equivalence[1]: reason}
+    return {}
 
 
 def test_every_public_estimator_is_checked():

@@ -247,3 +247,72 @@ def test_activation_values_match_their_definitions(rng):
         out = Z.copy()
         ACTIVATIONS[name].forward(out, np.empty_like(Z), np.zeros_like(Z))
         np.testing.assert_allclose(out, values, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+def test_skip_dense_layer_gradients(rng):
+    from skdeep._engine import SkipDense
+
+    layer = SkipDense(3, 5, 4)
+    network = Network([layer], LOSSES["squared_error"]())
+    network.theta[:] = rng.uniform(-1, 1, network.theta.size)
+    H, X0 = rng.standard_normal((6, 3)), rng.standard_normal((6, 5))
+    R = rng.standard_normal((6, 4))
+
+    def value(theta):
+        network.theta[:] = theta
+        return float(np.sum(R * layer.forward(H, True, X0)))
+
+    def gradient(theta):
+        value(theta)
+        layer.backward(R.copy(), need_input_grad=False)
+        return network.grad.copy()
+
+    theta = network.theta.copy()
+    assert check_directional_gradient(value, gradient, theta, rng) < TOL
+
+    def value_h(h):
+        return float(np.sum(R * layer.forward(h, True, X0)))
+
+    def gradient_h(h):
+        layer.forward(h, True, X0)
+        return layer.backward(R.copy()).copy()
+
+    assert check_directional_gradient(value_h, gradient_h, H, rng) < TOL
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_deep_network_gradient_with_skips_and_fixed_dropout(sparse_input, rng):
+    """A whole network with input skip connections and dropout (fixed mask)."""
+    from skdeep._engine import SkipDense
+
+    class FixedMask:
+        def __init__(self, shape):
+            self.uniforms = np.random.default_rng(5).random(shape)
+
+        def random(self, out, dtype):
+            out[...] = self.uniforms
+
+    dropout = Dropout(0.3, FixedMask((9, 6)))
+    layers = [
+        Dense(5, 6), Activation("tanh"), dropout,
+        SkipDense(6, 5, 4), Activation("softplus"),
+        Dense(4, 3),
+    ]  # fmt: skip
+    network = Network(layers, LOSSES["log_loss"]())
+    network.initialize("glorot", rng)
+    X = rng.standard_normal((9, 5))
+    X[X < -0.5] = 0
+    X_in = sp.csr_matrix(X) if sparse_input else X
+    Y = np.eye(3)[rng.integers(0, 3, 9)]
+
+    def value(theta):
+        network.theta[:] = theta
+        return network.loss_and_gradient(X_in, Y, None, 1 / 9)
+
+    def gradient(theta):
+        value(theta)
+        return network.grad.copy()
+
+    theta = network.theta.copy()
+    assert check_directional_gradient(value, gradient, theta, rng) < TOL
+    assert (layers[2]._mask == 0).any()  # the mask really dropped units

@@ -258,7 +258,7 @@ def test_history_records_every_epoch(classification, capsys):
     assert len(model.history_) == 4 == len(model.loss_curve_)
     record = model.history_[-1]
     assert set(record) == {
-        "epoch", "loss", "val_loss", "val_score", "param_change",
+        "stage", "epoch", "loss", "val_loss", "val_score", "param_change",
         "grad_norms", "learning_rate", "seconds",
     }  # fmt: skip
     assert len(record["grad_norms"]) == 2 and min(record["grad_norms"]) > 0

@@ -6,7 +6,14 @@ their parameters into the objects below and keep the trained network.
 
 from skdeep._engine.activations import ACTIVATIONS
 from skdeep._engine.initializers import INITIALIZERS
-from skdeep._engine.layers import Activation, Dense, Dropout, Layer, RidgeFunctions
+from skdeep._engine.layers import (
+    Activation,
+    Dense,
+    Dropout,
+    Layer,
+    RidgeFunctions,
+    SkipDense,
+)
 from skdeep._engine.losses import LOSSES
 from skdeep._engine.network import Network
 from skdeep._engine.optimizers import OPTIMIZERS
@@ -34,6 +41,7 @@ __all__ = [
     "OPTIMIZERS",
     "Penalty",
     "RidgeFunctions",
+    "SkipDense",
     "StoppingCriteria",
     "Validation",
 ]

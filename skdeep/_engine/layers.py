@@ -14,8 +14,9 @@ The layer contract, readable on one screen:
 - ``trainable = False`` freezes a layer: its gradients stay zero and ``backward``
   only propagates.
 
-Activation and dropout layers work in place on their input, which is always a
-buffer owned by the layer before them.
+Activation layers work in place on their input, which is always a buffer
+owned by the layer before them; dropout writes to a buffer of its own, since
+the activation below it still needs its output for its derivative.
 """
 
 import numpy as np
@@ -28,6 +29,7 @@ class Layer:
     """Base class: no parameters, reusable buffers, pickles without them."""
 
     trainable = True
+    takes_network_input = False
 
     def __init__(self):
         self.params = []
@@ -136,6 +138,59 @@ class Dense(Layer):
         return dX
 
 
+class SkipDense(Layer):
+    """Affine layer on the previous layer's output and the network's input.
+
+    ``Y = H W_h + X0 W_x + b``: a hidden layer with a skip connection from the
+    network's input ``X0`` (supervised pre-training with inputs).  The network
+    passes ``X0`` to every layer whose ``takes_network_input`` is True.
+    """
+
+    takes_network_input = True
+
+    def __init__(self, n_in, n_inputs, n_out):
+        super().__init__()
+        self.n_in = n_in
+        self.n_inputs = n_inputs
+        self.n_out = n_out
+        self.bias = True
+
+    def param_specs(self):
+        return [
+            ((self.n_in, self.n_out), True),
+            ((self.n_inputs, self.n_out), True),
+            ((self.n_out,), False),
+        ]
+
+    def forward(self, H, training=False, network_input=None):
+        coef, skip_coef, intercept = self.params
+        out = self._buffer("out", H.shape[0], self.n_out, coef.dtype)
+        np.matmul(H, coef, out=out)
+        out += _product(network_input, skip_coef)
+        out += intercept
+        self._input, self._network_input = H, network_input
+        return out
+
+    def backward(self, dY, need_input_grad=True):
+        coef = self.params[0]
+        if self.trainable:
+            coef_grad, skip_grad, intercept_grad = self.grads
+            np.matmul(self._input.T, dY, out=coef_grad)
+            skip_grad[...] = _product(self._network_input.T, dY)
+            ones = self._buffer("ones", dY.shape[0], 1, dY.dtype, fill=1)[:, 0]
+            np.matmul(ones, dY, out=intercept_grad)
+        if not need_input_grad:
+            return None
+        dX = self._buffer("dX", dY.shape[0], self.n_in, dY.dtype)
+        np.matmul(dY, coef.T, out=dX)
+        return dX
+
+
+def _product(A, B):
+    """``A @ B`` for a dense or scipy.sparse ``A``, as a dense array."""
+    return A @ B if isinstance(A, np.ndarray) else np.asarray(A @ B)
+
+
 class Activation(Layer):
     """Element-wise activation, by name from ``ACTIVATIONS``, in place."""
 
@@ -184,9 +239,12 @@ class Dropout(Layer):
         self.rng.random(out=mask, dtype=mask.dtype)
         np.greater_equal(mask, self.rate, out=mask)
         mask *= 1 / (1 - self.rate)
-        X *= mask
+        # Into a buffer of its own: the activation below computes its
+        # derivative from its output, which must stay as it was.
+        out = self._buffer("out", X.shape[0], X.shape[1], X.dtype)
+        np.multiply(X, mask, out=out)
         self._mask = mask
-        return X
+        return out
 
     def backward(self, dY, need_input_grad=True):
         if self._active:

@@ -11,7 +11,7 @@ import numpy as np
 
 from skdeep._engine.initializers import INITIALIZERS
 from skdeep._engine.kernels import empty
-from skdeep._engine.layers import Activation, Dense
+from skdeep._engine.layers import Activation, Dense, SkipDense
 
 PREDICT_CHUNK_ROWS = 4096
 
@@ -23,7 +23,7 @@ class Network:
     ----------
     layers : list of Layer
         The first layer must own its output buffer (a ``Dense`` layer), since
-        activation and dropout layers work in place.
+        activation layers work in place.
     loss : OutputLoss
         Output activation fused with the training loss.
     dtype : dtype
@@ -83,7 +83,7 @@ class Network:
         """Draw every dense layer's weights with the initializer named ``init``."""
         initializer = INITIALIZERS[init]
         for index, layer in enumerate(self.layers):
-            if not isinstance(layer, Dense):
+            if not isinstance(layer, Dense | SkipDense):
                 continue
             following = self.layers[index + 1 : index + 2]
             activation = (
@@ -91,12 +91,16 @@ class Network:
                 if following and isinstance(following[0], Activation)
                 else None
             )
+            fan_in = layer.n_in + getattr(layer, "n_inputs", 0)
             coef, intercept = initializer(
-                layer.n_in, layer.n_out, activation, rng, init_scale
+                fan_in, layer.n_out, activation, rng, init_scale
             )
-            layer.params[0][...] = coef
+            # a skip layer splits its rows between the previous layer and the input
+            layer.params[0][...] = coef[: layer.n_in]
+            if isinstance(layer, SkipDense):
+                layer.params[1][...] = coef[layer.n_in :]
             if layer.bias:
-                layer.params[1][...] = intercept
+                layer.params[-1][...] = intercept
 
     def forward(self, X, training=False, n_layers=None):
         """Return the output of the first ``n_layers`` layers.
@@ -104,8 +108,12 @@ class Network:
         With ``n_layers=None``, all layers and then the output activation.  The
         result is a reused buffer: copy it to keep it.
         """
+        network_input = X
         for layer in self.layers[:n_layers]:
-            X = layer.forward(X, training)
+            if layer.takes_network_input:
+                X = layer.forward(X, training, network_input)
+            else:
+                X = layer.forward(X, training)
         if n_layers is None:
             X = self.loss.forward(X)
         return X

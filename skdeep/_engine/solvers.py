@@ -4,7 +4,7 @@ A trainer owns a network, its optimizer state and the per-epoch history, so a
 second call to ``train`` (warm start, ``partial_fit``) continues where the first
 stopped.  Every epoch appends one record to ``history``::
 
-    {"epoch", "loss", "val_loss", "val_score", "param_change",
+    {"stage", "epoch", "loss", "val_loss", "val_score", "param_change",
      "grad_norms", "learning_rate", "seconds"}
 
 ``loss`` is the training objective (weighted mean loss plus penalty),
@@ -93,6 +93,8 @@ class Trainer:
         self.criteria = criteria
         self.verbose = verbose
         self.history = []
+        #: A label for the records of the next training, e.g. a pre-training stage.
+        self.stage = None
         self.loss = None
         self.n_iter = 0
         self.n_samples_seen = 0
@@ -117,6 +119,7 @@ class Trainer:
         change = float(np.linalg.norm(theta - theta_before)) / max(before, 1e-12)
         val_loss, val_score = self.evaluate(validation)
         record = {
+            "stage": self.stage,
             "epoch": self.n_iter,
             "loss": loss,
             "val_loss": val_loss,
@@ -240,12 +243,26 @@ class MinibatchTrainer(Trainer):
     rng : numpy.random.Generator
         Draws the epoch orders and the dropout masks.
     verbose : int
+    clip_norm : float or None
+        Rescale each minibatch gradient whose Euclidean norm exceeds this
+        value to that norm (gradient clipping); the recorded layer norms are
+        those before clipping.
     """
 
     def __init__(
-        self, network, optimizer, penalty, criteria, batch_size, shuffle, rng, verbose=0
+        self,
+        network,
+        optimizer,
+        penalty,
+        criteria,
+        batch_size,
+        shuffle,
+        rng,
+        verbose=0,
+        clip_norm=None,
     ):
         super().__init__(network, penalty, criteria, verbose)
+        self.clip_norm = clip_norm
         self.optimizer = optimizer
         self.shuffle = shuffle
         self.rng = rng
@@ -294,6 +311,11 @@ class MinibatchTrainer(Trainer):
         self.restore_best()
         return reason or "max_iter"
 
+    def _clip(self, grad):
+        norm = float(np.dot(grad, grad)) ** 0.5
+        if norm > self.clip_norm:
+            grad *= self.clip_norm / norm
+
     def _run_epoch(self, data):
         """One pass over the shuffled data; return (objective, grad norms)."""
         network, penalty = self.network, self.penalty
@@ -311,6 +333,8 @@ class MinibatchTrainer(Trainer):
             )
             for i, norm in enumerate(network.layer_grad_norms()):
                 norm_sums[i] += norm
+            if self.clip_norm is not None:
+                self._clip(network.grad)
             self.optimizer.step(network.theta, network.grad, penalty, network.n_weights)
             total_loss += loss * weight
             n_batches += 1

@@ -172,7 +172,8 @@ n_features_in_ : int
         stopping, else the last one).
 
     history_ : list of dict
-        One record per epoch: "epoch", "loss", "val_loss", "val_score",
+        One record per epoch: "stage" (None, or the pre-training stage),
+        "epoch", "loss", "val_loss", "val_score",
         "param_change", "grad_norms" (weight-gradient norm of each layer),
         "learning_rate", "seconds".
 

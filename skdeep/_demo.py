@@ -23,6 +23,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skdeep._deep import DeepFFNClassifier
 from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
 from skdeep._ppr import PPRRegressor
 
@@ -60,6 +61,14 @@ def demo_tasks(quick):
             "skdeep FeedForwardClassifier",
             lambda: FeedForwardClassifier(max_iter=max_iter, random_state=0),
             {"n_hidden": sizes, "alpha": alphas},
+        ),
+        DemoEntry(
+            "skdeep DeepFFNClassifier",
+            lambda: DeepFFNClassifier(max_iter=max_iter, random_state=0),
+            {
+                "hidden_layer_sizes": [(32, 16)] if quick else [(64, 32), (128, 64)],
+                "dropout": [0.0, 0.2],
+            },
         ),
         DemoEntry(
             "scikit-learn MLPClassifier",
@@ -170,13 +179,13 @@ def tune(entry, data, n_splits, stream):
 def format_table(rows, score_name):
     """The side-by-side results as text."""
     header = (
-        f"{'model':<30} {'best parameters':<36} {'CV ' + score_name:>15} "
+        f"{'model':<30} {'best parameters':<44} {'CV ' + score_name:>15} "
         f"{'fit (s)':>8} {'search (s)':>10} {'test':>7}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
-            f"{row['label']:<30} {row['params']:<36} "
+            f"{row['label']:<30} {row['params']:<44} "
             f"{row['cv']:>8.4f} +- {row['cv_std']:.3f} {row['fit_time']:>8.3f} "
             f"{row['search_time']:>10.1f} {row['test']:>7.4f}"
         )

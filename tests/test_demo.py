@@ -20,6 +20,7 @@ def test_demo_tunes_every_model_and_prints_progress(quick_demo):
     results, output = quick_demo
     assert [row["label"] for row in results["digits"]] == [
         "skdeep FeedForwardClassifier",
+        "skdeep DeepFFNClassifier",
         "scikit-learn MLPClassifier",
     ]
     assert [row["label"] for row in results["diabetes"]] == [
@@ -28,12 +29,14 @@ def test_demo_tunes_every_model_and_prints_progress(quick_demo):
         "scikit-learn MLPRegressor",
     ]
     # one progress line per candidate, as each finishes
-    assert output.count("[1/2]") == 2 and output.count("[4/4]") == 1
+    assert output.count("[1/2]") == 3 and output.count("[4/4]") == 1
     assert "CV accuracy" in output and "CV R^2" in output
     ours = results["digits"][0]
     assert ours["params"] == "alpha=0.01, n_hidden=64"  # the wider net wins
     assert ours["cv"] > 0.85 and ours["test"] > 0.85
     assert ours["fit_time"] > 0 and ours["search_time"] > ours["fit_time"]
+    deep = results["digits"][1]
+    assert deep["cv"] > 0.8 and "dropout=" in deep["params"]
     ppr = results["diabetes"][0]
     assert ppr["cv"] > 0.35 and "smoother=" in ppr["params"]
 

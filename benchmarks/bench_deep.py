@@ -1,0 +1,174 @@
+"""Deep networks: speed against scikit-learn's MLP, and what pre-training and
+dropout do to cross-validated scores.
+
+Part 1 trains DeepFFN and scikit-learn's MLP of the same architecture with the
+same solver (Adam), learning rate, batch size (256), epochs (no early
+stopping), dtype and seed on the same standardised data, alternating the two,
+as ``bench_feedforward.py`` does: (256, 256) on the 100,000 x 100 classification
+problem (10 epochs) and (128, 128, 128) on Friedman #1 with 100,000 x 20
+(20 epochs), in float32 and float64.  It prints seconds per epoch, the ratio,
+held-out scores and the achieved GFLOP/s against a matrix product timed
+beside each configuration.
+
+Part 2 prints 5-fold CV scores of a (64, 64, 64) ReLU network on digits and on
+a harder synthetic task (``make_classification``: 3,000 x 40, 20 informative
+features, 6 classes of 3 clusters each) for each pre-training strategy against
+none, with and without dropout (0.2), at an equal budget of 60 epochs: 60
+epochs of plain training, or three 10-epoch pre-training stages and 30
+epochs of fine-tuning.
+
+Run ``python benchmarks/bench_deep.py`` (several minutes) or ``--quick``.
+"""
+
+import argparse
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_val_score
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_feedforward import (  # noqa: E402
+    blas_description,
+    load,
+    matmul_gflops,
+    timed_fit,
+    warm_up,
+)
+
+from skdeep import DeepFFNClassifier, DeepFFNRegressor  # noqa: E402
+
+SPEED = [
+    ("classif-100k", "classification", (256, 256), 10),
+    ("friedman1-100k", "regression", (128, 128, 128), 20),
+]
+BUDGET = 60
+STRATEGIES = [None, "grow", "greedy", "greedy_with_inputs"]
+
+
+def speed_models(task, sizes, epochs, seed=0):
+    shared = dict(solver="adam", batch_size=256, learning_rate_init=1e-3,
+                  max_iter=epochs, tol=0.0, n_iter_no_change=epochs + 1,
+                  alpha=1e-4, random_state=seed)  # fmt: skip
+    ours = dict(shared, hidden_layer_sizes=sizes, standardize=False)
+    theirs = dict(shared, hidden_layer_sizes=sizes)
+    if task == "classification":
+        return DeepFFNClassifier(**ours), MLPClassifier(**theirs)
+    return DeepFFNRegressor(**ours), MLPRegressor(**theirs)
+
+
+def flops_per_sample(widths):
+    """2 x multiply-adds of forward, weight gradients and inner backward."""
+    products = [a * b for a, b in zip(widths[:-1], widths[1:], strict=True)]
+    return 2 * (2 * sum(products) + sum(products[1:]))
+
+
+def speed(quick, repeats):
+    print("Part 1: seconds per epoch against scikit-learn's MLP "
+          f"(best of {repeats} alternating runs)")  # fmt: skip
+    header = (
+        f"{'problem':<16} {'layers':<16} {'dtype':<8} {'skdeep':>8} {'sklearn':>8} "
+        f"{'ratio':>6} {'score':>7} {'sk score':>8} {'GFLOP/s':>8} {'% matmul':>8}"
+    )
+    print(header)
+    ratios, rows = [], []
+    for name, task, sizes, epochs in SPEED:
+        for dtype in (np.float32, np.float64):
+            X, X_test, y, y_test = load(name, quick)
+            X, X_test = X.astype(dtype), X_test.astype(dtype)
+            if task == "regression":
+                y, y_test = y.astype(dtype), y_test.astype(dtype)
+            epochs_run = min(epochs, 3) if quick else epochs
+            times = {"ours": [], "theirs": []}
+            references, best_epoch = [], math.inf
+            for _ in range(repeats):
+                references.append(matmul_gflops(dtype, repeats=3))
+                ours, theirs = speed_models(task, sizes, epochs_run)
+                times["ours"].append(timed_fit(ours, X, y) / ours.n_iter_)
+                times["theirs"].append(timed_fit(theirs, X, y) / theirs.n_iter_)
+                best_epoch = min(best_epoch, *(r["seconds"] for r in ours.history_))
+            widths = [X.shape[1], *sizes, ours.n_outputs_]
+            gflops = flops_per_sample(widths) * len(X) / best_epoch / 1e9
+            ratio = min(times["ours"]) / min(times["theirs"])
+            ratios.append(ratio)
+            share = gflops / max(references)
+            rows.append((name, dtype, ratio, share, ours.score(X_test, y_test),
+                         theirs.score(X_test, y_test), task))  # fmt: skip
+            print(f"{name:<16} {str(sizes):<16} {np.dtype(dtype).name:<8} "
+                  f"{min(times['ours']):>8.4f} {min(times['theirs']):>8.4f} "
+                  f"{ratio:>6.2f} {rows[-1][4]:>7.4f} {rows[-1][5]:>8.4f} "
+                  f"{gflops:>8.1f} {100 * share:>7.1f}%", flush=True)  # fmt: skip
+    geomean = math.exp(np.mean(np.log(ratios)))
+    print(f"Geometric mean of the ratios: {geomean:.3f}")
+    if not quick:
+        report_speed_targets(rows, geomean)
+
+
+def report_speed_targets(rows, geomean):
+    checks = [("every configuration faster", all(r[2] < 1 for r in rows)),
+              ("geometric mean of ratios <= 0.6", geomean <= 0.6)]  # fmt: skip
+    for name, dtype, _, share, score, theirs, task in rows:
+        if name == "classif-100k" and dtype is np.float32:
+            checks.append((f"{name} float32 >= 35% of matmul", share >= 0.35))
+        tolerance = 0.005 if task == "classification" else 0.01
+        checks.append((f"{name} {np.dtype(dtype).name} scores within {tolerance}",
+                       abs(score - theirs) <= tolerance))  # fmt: skip
+    print("Targets:")
+    for label, passed in checks:
+        print(f"  {'PASS' if passed else 'FAIL'}  {label}")
+
+
+def harder_task(quick):
+    return make_classification(
+        n_samples=600 if quick else 3000, n_features=40, n_informative=20,
+        n_classes=6, n_clusters_per_class=3, class_sep=1.0, random_state=0,
+    )  # fmt: skip
+
+
+def strategy_model(strategy, dropout, quick):
+    budget = 9 if quick else BUDGET
+    common = dict(hidden_layer_sizes=(64, 64, 64), dropout=dropout, tol=0.0,
+                  n_iter_no_change=budget + 1, random_state=0)  # fmt: skip
+    if strategy is None:
+        return DeepFFNClassifier(max_iter=budget, **common)
+    return DeepFFNClassifier(pretraining=strategy, pretraining_max_iter=budget // 6,
+                             max_iter=budget // 2, **common)  # fmt: skip
+
+
+def strategies(quick):
+    budget = 9 if quick else BUDGET
+    print(f"\nPart 2: 5-fold CV accuracy, (64, 64, 64) ReLU, {budget}-epoch budget")
+    tasks = {"digits": load_digits(return_X_y=True), "harder": harder_task(quick)}
+    print(f"{'pre-training':<20} {'dropout':>7} " + " ".join(
+        f"{name:>16}" for name in tasks))  # fmt: skip
+    for strategy in STRATEGIES:
+        for dropout in (0.0, 0.2):
+            cells = []
+            for X, y in tasks.values():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    scores = cross_val_score(strategy_model(strategy, dropout, quick),
+                                             X, y, cv=5)  # fmt: skip
+                cells.append(f"{scores.mean():.4f} +- {scores.std():.3f}")
+            print(f"{str(strategy):<20} {dropout:>7} " + " ".join(
+                f"{cell:>16}" for cell in cells), flush=True)  # fmt: skip
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    print(f"BLAS: {blas_description()}")
+    warm_up()
+    speed(args.quick, args.repeats or (1 if args.quick else 3))
+    strategies(args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 """skdeep: neural networks for scikit-learn users, on one NumPy engine."""
 
 from skdeep._deep import DeepFFNClassifier, DeepFFNRegressor
+from skdeep._ensemble import BaggedNetEnsemble
 from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
 from skdeep._plotting import RidgeFunctionDisplay
 from skdeep._ppr import PPRRegressor
@@ -8,6 +9,7 @@ from skdeep._ppr import PPRRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "BaggedNetEnsemble",
     "DeepFFNClassifier",
     "DeepFFNRegressor",
     "FeedForwardClassifier",

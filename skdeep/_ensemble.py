@@ -1,0 +1,521 @@
+"""Ensembles of networks: best-of and averaged random restarts, and bagging."""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from threadpoolctl import threadpool_limits
+
+from skdeep._feedforward import FeedForwardRegressor
+from skdeep.utils._compat import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _fit_context,
+    check_sample_weight,
+)
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+def _classifier_with_proba(ensemble):
+    base = ensemble._base_estimator()
+    return is_classifier(base) and hasattr(base, "predict_proba")
+
+
+class BaggedNetEnsemble(BaseEstimator):
+    """Bagging and random restarts of any skdeep network (or other estimator).
+
+    A network's loss has many local minima, and where a fit lands depends on
+    its random start. The ensemble fits ``n_estimators`` clones of
+    ``estimator``, each from its own seed (and, with ``bootstrap=True``, on
+    its own bootstrap sample), then predicts with their average, their
+    median, or the single member with the best out-of-bag or held-out score.
+    It is a classifier or a regressor according to ``estimator``, as a
+    ``Pipeline`` is according to its last step. Members fit in parallel
+    through joblib, so ``joblib.parallel_config(backend="dask")`` moves them
+    to a Dask cluster.
+
+    Parameters
+    ----------
+    estimator : estimator or None, default=None
+        The member to clone; None means ``FeedForwardRegressor()``.
+
+    n_estimators : int, default=10
+        Number of members.
+
+    bootstrap : bool, default=True
+        Draw each member's rows with replacement. With False and
+        ``max_samples=1.0`` every member sees all the data and members differ
+        only by their random start (random restarts).
+
+    max_samples : int or float, default=1.0
+        Rows per member: a count, or a fraction of the training rows.
+
+    subnetwork : float in (0, 1] or None, default=None
+        Each member keeps this fraction of the base network's hidden units
+        in every layer (rounded, at least one): an ensemble of random
+        sub-networks, the bagging reading of dropout.
+
+    combine : {"mean", "median", "best"}, default="mean"
+        "mean" averages predictions (probabilities for classifiers: soft
+        voting); "median" is the robust average for regression; "best" keeps
+        every member but predicts with the one whose out-of-bag (or held-out)
+        score is best.
+
+    oob_score : bool, default=False
+        Score the ensemble on out-of-bag rows (needs ``bootstrap=True``).
+
+    validation_fraction : float in (0, 1) or None, default=None
+        Without bootstrap, hold out this share of the rows (stratified for
+        classifiers) to score the members; needed for ``combine="best"``.
+
+    warm_start : bool, default=False
+        Keep the fitted members and fit only the new ones when
+        ``n_estimators`` grows.
+
+    n_jobs : int or None, default=None
+        Members fitted in parallel (joblib; -1: all cores). Each member fits
+        with one BLAS thread, so the workers do not oversubscribe the cores
+        and results do not depend on ``n_jobs``.
+
+    random_state : int, RandomState instance or None, default=None
+        Draws one integer seed per member, once; a member's seed sets its
+        estimator's ``random_state`` and its sample.
+
+    verbose : int, default=0
+        joblib's progress messages.
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted members.
+
+    estimators_samples_ : list of ndarray
+        The training rows (indices into the ``X`` given to ``fit``) each
+        member was fitted on, repeats included.
+
+    member_scores_ : ndarray of shape (n_estimators,) or None
+        Each member's out-of-bag (bootstrap) or held-out score (accuracy or
+        R^2); None when there is neither.
+
+    best_index_ : int or None
+        Index of the member with the best score.
+
+    oob_score_ : float
+        Score of the out-of-bag predictions (with ``oob_score=True``).
+
+    oob_prediction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Average prediction of the members that did not see each row (NaN for
+        rows every member saw); regressors with ``oob_score=True``.
+
+    oob_decision_function_ : ndarray of shape (n_samples, n_classes)
+        Average probabilities of the members that did not see each row;
+        classifiers with ``oob_score=True``.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit`` (classifiers).
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when they were strings.
+
+    See Also
+    --------
+    sklearn.ensemble.BaggingRegressor : scikit-learn's bagging.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_friedman1
+    >>> from skdeep import BaggedNetEnsemble, FeedForwardRegressor
+    >>> X, y = make_friedman1(n_samples=400, random_state=0)
+    >>> net = FeedForwardRegressor(n_hidden=20, solver="lbfgs", max_iter=100)
+    >>> ensemble = BaggedNetEnsemble(net, n_estimators=4, random_state=0)
+    >>> ensemble.fit(X, y).score(X, y) > 0.9
+    True
+    >>> mean, spread = ensemble.predict(X[:3], return_std=True)
+    >>> spread.shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "bootstrap": ["boolean"],
+        "max_samples": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
+        "subnetwork": [Interval(Real, 0, 1, closed="right"), None],
+        "combine": [StrOptions({"mean", "median", "best"})],
+        "oob_score": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "warm_start": ["boolean"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        n_estimators=10,
+        *,
+        bootstrap=True,
+        max_samples=1.0,
+        subnetwork=None,
+        combine="mean",
+        oob_score=False,
+        validation_fraction=None,
+        warm_start=False,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        self.n_estimators = n_estimators
+        self.bootstrap = bootstrap
+        self.max_samples = max_samples
+        self.subnetwork = subnetwork
+        self.combine = combine
+        self.oob_score = oob_score
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _base_estimator(self):
+        return FeedForwardRegressor() if self.estimator is None else self.estimator
+
+    @property
+    def _is_classifier(self):
+        return is_classifier(self._base_estimator())
+
+    # -- fitting ----------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the members.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training inputs (sparse if the members accept it).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels or regression targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights, passed to the members on their rows.
+
+        Returns
+        -------
+        self : object
+            The fitted ensemble.
+        """
+        self._check_settings()
+        sparse = get_tags(self._base_estimator()).input_tags.sparse
+        regression = not self._is_classifier
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"] if sparse else False,
+            dtype=None,
+            multi_output=regression,
+            y_numeric=regression,
+        )
+        if self._is_classifier:
+            check_classification_targets(y)
+            self.classes_ = np.unique(y)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        rng = check_random_state(self.random_state)
+        train, held_out = self._split(y, rng)
+        seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
+        if not (self.warm_start and hasattr(self, "estimators_")):
+            self.estimators_, self.estimators_samples_ = [], []
+        start = len(self.estimators_)
+        if start > self.n_estimators:
+            raise ValueError(
+                f"n_estimators={self.n_estimators} must be at least the "
+                f"{start} members already fitted when warm_start=True."
+            )
+        members = [self._member(seed) for seed in seeds[start:]]
+        samples = [self._sample(train, seed) for seed in seeds[start:]]
+        fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fit_member)(member, X, y, sample_weight, rows)
+            for member, rows in zip(members, samples, strict=True)
+        )
+        self.estimators_ += fitted
+        self.estimators_samples_ += samples
+        self._score_members(X, y, held_out)
+        if self.oob_score:
+            self._set_oob(X, y)
+        return self
+
+    def _check_settings(self):
+        if self.combine == "median" and self._is_classifier:
+            raise ValueError(
+                "combine='median' averages regression outputs; a classifier "
+                "ensemble combines with 'mean' (soft voting) or 'best'."
+            )
+        if self.oob_score and not self.bootstrap:
+            raise ValueError(
+                "oob_score=True needs bootstrap=True: without it no row is out of bag."
+            )
+        if (
+            self.combine == "best"
+            and not self.bootstrap
+            and not self.validation_fraction
+        ):
+            raise ValueError(
+                "combine='best' scores the members out of bag or on held-out "
+                "rows: set bootstrap=True or a validation_fraction."
+            )
+        if self.subnetwork is not None and not _hidden_parameter(
+            self._base_estimator()
+        ):
+            raise ValueError(
+                "subnetwork needs an estimator with n_hidden or hidden_layer_sizes, "
+                f"got {type(self._base_estimator()).__name__}."
+            )
+
+    def _split(self, y, rng):
+        """Training rows, and the held-out rows that score members (or None)."""
+        rows = np.arange(len(y))
+        if self.bootstrap or not self.validation_fraction:
+            return rows, None
+        stratify = y if self._is_classifier else None
+        train, held_out = train_test_split(
+            rows,
+            test_size=self.validation_fraction,
+            random_state=rng,
+            stratify=stratify,
+        )
+        return train, held_out
+
+    def _member(self, seed):
+        member = clone(self._base_estimator())
+        if "random_state" in member.get_params():
+            member.set_params(random_state=int(seed))
+        if self.subnetwork is not None:
+            name = _hidden_parameter(member)
+            sizes = np.atleast_1d(member.get_params()[name])
+            kept = tuple(max(1, int(round(self.subnetwork * s))) for s in sizes)
+            member.set_params(**{name: kept[0] if name == "n_hidden" else kept})
+        return member
+
+    def _sample(self, train, seed):
+        """The rows a member trains on, drawn from its own seed."""
+        n_rows = len(train)
+        if isinstance(self.max_samples, Integral):
+            n_draw = int(self.max_samples)
+        else:
+            n_draw = max(1, int(round(self.max_samples * n_rows)))
+        rng = np.random.RandomState(seed)
+        if self.bootstrap:  # with replacement, so any count can be drawn
+            return train[rng.randint(0, n_rows, n_draw)]
+        if n_draw >= n_rows:
+            return train.copy()
+        return train[np.sort(rng.choice(n_rows, n_draw, replace=False))]
+
+    def _score_members(self, X, y, held_out):
+        """Out-of-bag or held-out score of every member, and the best one."""
+        self.member_scores_, self.best_index_ = None, None
+        if not self.bootstrap and held_out is None:
+            return
+        scores = []
+        for member, rows in zip(
+            self.estimators_, self.estimators_samples_, strict=True
+        ):
+            rows = held_out if held_out is not None else _out_of_bag(rows, len(y))
+            scores.append(member.score(X[rows], y[rows]) if len(rows) > 1 else np.nan)
+        self.member_scores_ = np.array(scores)
+        if np.isfinite(self.member_scores_).any():
+            self.best_index_ = int(np.nanargmax(self.member_scores_))
+
+    def _set_oob(self, X, y):
+        """Average each row over the members that did not train on it."""
+        total, counts = None, np.zeros(len(y))
+        for member, rows in zip(
+            self.estimators_, self.estimators_samples_, strict=True
+        ):
+            oob = _out_of_bag(rows, len(y))
+            if not len(oob):
+                continue
+            output = self._member_output(member, X[oob])
+            total = np.zeros((len(y),) + output.shape[1:]) if total is None else total
+            total[oob] += output
+            counts[oob] += 1
+        seen = counts > 0
+        if not seen.all():
+            warnings.warn(
+                f"{int((~seen).sum())} rows were in every member's sample and "
+                "have no out-of-bag prediction (NaN); use more members.",
+                UserWarning,
+                stacklevel=4,  # the caller of fit, past _fit_context
+            )
+        average = total / np.where(seen, counts, np.nan).reshape(
+            (-1,) + (1,) * (total.ndim - 1)
+        )
+        if self._is_classifier:
+            self.oob_decision_function_ = average
+            predicted = self.classes_[np.argmax(average[seen], axis=1)]
+            self.oob_score_ = accuracy_score(y[seen], predicted)
+        else:
+            self.oob_prediction_ = average
+            self.oob_score_ = r2_score(y[seen], average[seen])
+
+    # -- prediction -------------------------------------------------------
+
+    def _member_output(self, member, X):
+        """A member's probabilities on ``classes_`` (classifiers) or prediction."""
+        if not self._is_classifier:
+            return np.asarray(member.predict(X), dtype=float)
+        proba = np.zeros((X.shape[0], len(self.classes_)))
+        columns = np.searchsorted(self.classes_, member.classes_)
+        if hasattr(member, "predict_proba"):
+            proba[:, columns] = member.predict_proba(X)
+        else:  # hard vote: all of the member's probability on its label
+            proba[
+                np.arange(len(proba)), np.searchsorted(self.classes_, member.predict(X))
+            ] = 1
+        return proba
+
+    def _outputs(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, dtype=None, accept_sparse=["csr", "csc"]
+        )
+        if self.combine == "best":
+            return self._member_output(self.estimators_[self.best_index_], X)[None]
+        return np.array([self._member_output(m, X) for m in self.estimators_])
+
+    def predict(self, X, return_std=False):
+        """Predict with the combined members.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+        return_std : bool, default=False
+            Regressors: also return the standard deviation of the members'
+            predictions, an estimate of the uncertainty (zero for
+            ``combine="best"``).
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (the most probable on average) or predictions.
+        std : ndarray like ``y``
+            Only with ``return_std=True``.
+        """
+        outputs = self._outputs(X)
+        if self._is_classifier:
+            if return_std:
+                raise ValueError("return_std is for regressors.")
+            return self.classes_[np.argmax(outputs.mean(axis=0), axis=1)]
+        center = np.median if self.combine == "median" else np.mean
+        prediction = center(outputs, axis=0)
+        if return_std:  # spread about the first member: exactly 0 if all agree
+            return prediction, (outputs - outputs[0]).std(axis=0)
+        return prediction
+
+    @available_if(_classifier_with_proba)
+    def predict_proba(self, X):
+        """Average class probabilities of the members (soft voting).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; members that never
+            saw a class give it probability zero.
+        """
+        return self._outputs(X).mean(axis=0)
+
+    @available_if(_classifier_with_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of ``predict_proba``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (classifier) or R^2 (regressor) of ``predict``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels or values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        metric = accuracy_score if self._is_classifier else r2_score
+        return metric(y, self.predict(X), sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        base = get_tags(self._base_estimator())
+        tags.estimator_type = base.estimator_type
+        tags.classifier_tags = copy.deepcopy(base.classifier_tags)
+        tags.regressor_tags = copy.deepcopy(base.regressor_tags)
+        tags.target_tags = copy.deepcopy(base.target_tags)
+        tags.input_tags.sparse = base.input_tags.sparse
+        if tags.classifier_tags is not None:
+            tags.classifier_tags.multi_label = False
+        return tags
+
+
+def _fit_member(member, X, y, sample_weight, rows):
+    """Fit one member on its rows, with one BLAS thread (see ``n_jobs``)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        if sample_weight is None or not has_fit_parameter(member, "sample_weight"):
+            return member.fit(X[rows], y[rows])
+        return member.fit(X[rows], y[rows], sample_weight=sample_weight[rows])
+
+
+def _out_of_bag(rows, n_samples):
+    mask = np.ones(n_samples, dtype=bool)
+    mask[rows] = False
+    return np.flatnonzero(mask)
+
+
+def _hidden_parameter(estimator):
+    params = estimator.get_params()
+    for name in ("n_hidden", "hidden_layer_sizes"):
+        if name in params:
+            return name
+    return None

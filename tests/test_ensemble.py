@@ -1,0 +1,352 @@
+"""Behaviour of BaggedNetEnsemble: restarts, bagging, combining, out-of-bag."""
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier, is_regressor
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+from skdeep import (
+    BaggedNetEnsemble,
+    DeepFFNRegressor,
+    FeedForwardClassifier,
+    FeedForwardRegressor,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_friedman1(n_samples=300, noise=0.5, random_state=0)
+    return train_test_split(X, y, test_size=100, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def classification():
+    return make_classification(
+        n_samples=200, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+
+
+def _net(**params):
+    return FeedForwardRegressor(n_hidden=10, solver="lbfgs", max_iter=60, **params)
+
+
+def _classifier_net():
+    return FeedForwardClassifier(n_hidden=8, solver="lbfgs", max_iter=40)
+
+
+def _all_weights(ensemble):
+    return np.concatenate(
+        [coef.ravel() for m in ensemble.estimators_ for coef in m.coefs_]
+    )
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_same_seed_same_ensemble_whatever_n_jobs(solver, regression):
+    X, _, y, _ = regression
+    net = FeedForwardRegressor(n_hidden=10, solver=solver, max_iter=30)
+    fits = [
+        BaggedNetEnsemble(net, n_estimators=4, n_jobs=n_jobs, random_state=3).fit(X, y)
+        for n_jobs in (1, 2)
+    ]
+    np.testing.assert_array_equal(_all_weights(fits[0]), _all_weights(fits[1]))
+    np.testing.assert_array_equal(fits[0].predict(X), fits[1].predict(X))
+    samples = zip(*(fit.estimators_samples_ for fit in fits), strict=True)
+    for a, b in samples:
+        np.testing.assert_array_equal(a, b)
+
+
+def test_members_get_distinct_seeds_drawn_from_random_state(regression):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=4, random_state=0).fit(X, y)
+    seeds = [m.random_state for m in ensemble.estimators_]
+    assert len(set(seeds)) == 4 and all(isinstance(s, int) for s in seeds)
+    other = BaggedNetEnsemble(_net(), n_estimators=4, random_state=1).fit(X, y)
+    assert seeds != [m.random_state for m in other.estimators_]
+
+
+def test_estimator_type_follows_the_estimator(classification):
+    X, y = classification
+    classifier = BaggedNetEnsemble(_classifier_net(), n_estimators=2)
+    regressor = BaggedNetEnsemble(_net(), n_estimators=2)
+    assert is_classifier(classifier) and not is_regressor(classifier)
+    assert is_regressor(regressor) and not is_classifier(regressor)
+    assert is_regressor(BaggedNetEnsemble())  # default: a FeedForwardRegressor
+    assert is_classifier(make_pipeline(StandardScaler(), classifier))
+    assert isinstance(check_cv(3, y, classifier=is_classifier(classifier)),
+                      StratifiedKFold)  # fmt: skip
+    classifier.set_params(random_state=0).fit(X, y)
+    assert classifier.score(X, y) == accuracy_score(y, classifier.predict(X))
+
+
+def test_averaged_probabilities_sum_to_one(classification):
+    X, y = classification
+    ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=3, random_state=0)
+    proba = ensemble.fit(X, y).predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    members = [m.predict_proba(X) for m in ensemble.estimators_]
+    np.testing.assert_allclose(proba, np.mean(members, axis=0))
+    np.testing.assert_array_equal(
+        ensemble.predict(X), ensemble.classes_[proba.argmax(axis=1)]
+    )
+    np.testing.assert_allclose(ensemble.predict_log_proba(X), np.log(proba))
+
+
+def test_members_that_missed_a_class_give_aligned_probabilities():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = np.array(["a"] * 29 + ["b"] * 29 + ["rare"] * 2)
+    X[y == "rare"] += 4.0
+    ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=6, random_state=0).fit(
+        X, y
+    )
+    np.testing.assert_array_equal(ensemble.classes_, ["a", "b", "rare"])
+    missed = [m for m in ensemble.estimators_ if len(m.classes_) == 2]
+    assert missed, "some bootstrap sample should miss the two 'rare' rows"
+    proba = ensemble.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    saw_rare = [m for m in ensemble.estimators_ if len(m.classes_) == 3]
+    expected_rare = sum(m.predict_proba(X)[:, 2] for m in saw_rare) / 6
+    np.testing.assert_allclose(proba[:, 2], expected_rare)
+
+
+def test_averaging_lowers_held_out_squared_error(regression):
+    X, X_test, y, y_test = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=6, random_state=0).fit(X, y)
+    member_errors = [
+        mean_squared_error(y_test, m.predict(X_test)) for m in ensemble.estimators_
+    ]
+    averaged_error = mean_squared_error(y_test, ensemble.predict(X_test))
+    assert averaged_error <= np.mean(member_errors)
+    assert averaged_error < 0.9 * np.mean(member_errors)  # members really differ
+
+
+def test_median_combines_by_the_median(regression):
+    X, X_test, y, _ = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=5, combine="median",
+                                 random_state=0).fit(X, y)  # fmt: skip
+    members = np.array([m.predict(X_test) for m in ensemble.estimators_])
+    np.testing.assert_allclose(ensemble.predict(X_test), np.median(members, axis=0))
+
+
+@pytest.mark.parametrize(
+    "settings", [{"bootstrap": True}, {"bootstrap": False, "validation_fraction": 0.3}]
+)
+def test_best_predicts_exactly_as_the_best_scored_member(settings, regression):
+    X, X_test, y, _ = regression
+    ensemble = BaggedNetEnsemble(
+        _net(), n_estimators=4, combine="best", random_state=0, **settings
+    ).fit(X, y)
+    assert ensemble.best_index_ == np.argmax(ensemble.member_scores_)
+    best = ensemble.estimators_[ensemble.best_index_]
+    np.testing.assert_array_equal(ensemble.predict(X_test), best.predict(X_test))
+    _, std = ensemble.predict(X_test, return_std=True)
+    np.testing.assert_array_equal(std, 0.0)
+
+
+def test_member_scores_are_out_of_bag_scores(regression):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=3, random_state=0).fit(X, y)
+    for member, rows, score in zip(
+        ensemble.estimators_,
+        ensemble.estimators_samples_,
+        ensemble.member_scores_,
+        strict=True,
+    ):
+        out = np.setdiff1d(np.arange(len(y)), rows)
+        assert score == pytest.approx(member.score(X[out], y[out]), rel=1e-12)
+
+
+def test_held_out_rows_are_never_trained_on(classification):
+    X, y = classification
+    ensemble = BaggedNetEnsemble(
+        _classifier_net(), n_estimators=3, bootstrap=False,
+        validation_fraction=0.25, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    trained = ensemble.estimators_samples_[0]
+    assert len(trained) == 150 and len(np.unique(trained)) == 150
+    for rows in ensemble.estimators_samples_[1:]:
+        np.testing.assert_array_equal(rows, trained)  # one split, all members
+    held_out = np.setdiff1d(np.arange(len(y)), trained)
+    counts = np.bincount(y[held_out])
+    assert counts.max() - counts.min() <= 1  # stratified: 50 = 17 + 17 + 16
+
+
+def test_return_std_is_zero_for_identical_members(regression):
+    X, X_test, y, _ = regression
+    ensemble = BaggedNetEnsemble(LinearRegression(), n_estimators=3, bootstrap=False)
+    mean, std = ensemble.fit(X, y).predict(X_test, return_std=True)
+    np.testing.assert_array_equal(std, 0.0)
+    np.testing.assert_allclose(
+        mean, LinearRegression().fit(X, y).predict(X_test), rtol=1e-12
+    )
+
+
+def test_return_std_is_the_spread_of_restarts(regression):
+    X, X_test, y, _ = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=4, bootstrap=False,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    _, std = ensemble.predict(X_test, return_std=True)
+    members = np.array([m.predict(X_test) for m in ensemble.estimators_])
+    np.testing.assert_allclose(std, members.std(axis=0))
+    assert np.all(std > 0)  # restarts land in different minima
+
+
+def test_out_of_bag_uses_only_members_that_did_not_see_the_row(regression):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(
+        _net(), n_estimators=8, oob_score=True, random_state=0
+    ).fit(X, y)
+    predictions = np.array([m.predict(X) for m in ensemble.estimators_])
+    for row in range(0, len(y), 7):
+        unseen = [
+            k for k, rows in enumerate(ensemble.estimators_samples_) if row not in rows
+        ]
+        if not unseen:
+            assert np.isnan(ensemble.oob_prediction_[row])
+            continue
+        assert ensemble.oob_prediction_[row] == pytest.approx(
+            predictions[unseen, row].mean(), rel=1e-10
+        )
+    seen = ~np.isnan(ensemble.oob_prediction_)
+    assert ensemble.oob_score_ == pytest.approx(
+        1 - np.mean((ensemble.oob_prediction_[seen] - y[seen]) ** 2) / np.var(y[seen])
+    )
+
+
+def test_classifier_out_of_bag_decision_function(classification):
+    X, y = classification
+    ensemble = BaggedNetEnsemble(
+        _classifier_net(), n_estimators=8, oob_score=True, random_state=0
+    ).fit(X, y)
+    decision = ensemble.oob_decision_function_
+    assert decision.shape == (len(y), 3)
+    seen = ~np.isnan(decision[:, 0])
+    assert seen.mean() > 0.9
+    np.testing.assert_allclose(decision[seen].sum(axis=1), 1.0)
+    predicted = ensemble.classes_[decision[seen].argmax(axis=1)]
+    assert ensemble.oob_score_ == pytest.approx(accuracy_score(y[seen], predicted))
+    assert ensemble.oob_score_ < ensemble.score(X, y)  # honest: unseen rows
+
+
+def test_rows_in_every_sample_warn_and_get_nan(regression):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=2, oob_score=True,
+                                 random_state=0)  # fmt: skip
+    with pytest.warns(UserWarning, match="no out-of-bag prediction"):
+        ensemble.fit(X, y)
+    both = np.intersect1d(*ensemble.estimators_samples_)
+    assert np.isnan(ensemble.oob_prediction_[both]).all()
+    assert np.isfinite(ensemble.oob_score_)
+
+
+@pytest.mark.parametrize(
+    "bootstrap, max_samples, size, unique",
+    [(True, 1.0, 200, None), (True, 50, 50, None), (False, 0.5, 100, 100),
+     (False, 1.0, 200, 200)],
+)  # fmt: skip
+def test_samples_follow_bootstrap_and_max_samples(
+    bootstrap, max_samples, size, unique, regression
+):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(
+        LinearRegression(), n_estimators=3, bootstrap=bootstrap,
+        max_samples=max_samples, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    for rows in ensemble.estimators_samples_:
+        assert len(rows) == size
+        if unique is not None:
+            assert len(np.unique(rows)) == unique
+        else:
+            assert len(np.unique(rows)) < size  # drawn with replacement
+    a, b = ensemble.estimators_samples_[:2]
+    assert np.array_equal(a, b) == (not bootstrap and max_samples == 1.0)
+
+
+def test_subnetworks_keep_a_fraction_of_hidden_units(regression):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=2, subnetwork=0.3,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    assert [m.n_hidden for m in ensemble.estimators_] == [3, 3]
+    assert ensemble.estimators_[0].coefs_[0].shape == (X.shape[1], 3)
+    deep = DeepFFNRegressor(hidden_layer_sizes=(20, 5, 1), max_iter=5)
+    ensemble = BaggedNetEnsemble(deep, n_estimators=1, subnetwork=0.5).fit(X, y)
+    assert ensemble.estimators_[0].hidden_layer_sizes == (10, 2, 1)
+    with pytest.raises(ValueError, match="subnetwork needs an estimator with n_hidden"):
+        BaggedNetEnsemble(LinearRegression(), subnetwork=0.5).fit(X, y)
+
+
+def test_warm_start_fits_only_the_new_members(regression):
+    X, X_test, y, _ = regression
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=2, warm_start=True,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    first = list(ensemble.estimators_)
+    ensemble.set_params(n_estimators=4).fit(X, y)
+    assert ensemble.estimators_[:2] == first  # the very same fitted objects
+    assert len(ensemble.estimators_) == len(ensemble.estimators_samples_) == 4
+    fresh = BaggedNetEnsemble(_net(), n_estimators=4, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(ensemble.predict(X_test), fresh.predict(X_test))
+    with pytest.raises(ValueError, match="must be at least the 4 members"):
+        ensemble.set_params(n_estimators=3).fit(X, y)
+
+
+def test_hard_votes_for_members_without_probabilities(classification):
+    X, y = classification
+    ensemble = BaggedNetEnsemble(LinearSVC(), n_estimators=3, random_state=0)
+    assert not hasattr(ensemble, "predict_proba")
+    ensemble.fit(X, y)
+    votes = np.array([m.predict(X) for m in ensemble.estimators_])
+    majority = [np.bincount(column, minlength=3).argmax() for column in votes.T]
+    np.testing.assert_array_equal(ensemble.predict(X), majority)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"combine": "median"}, "combine='median' averages regression outputs"),
+        ({"oob_score": True, "bootstrap": False}, "oob_score=True needs bootstrap"),
+        ({"combine": "best", "bootstrap": False}, "set bootstrap=True or a valid"),
+    ],
+)
+def test_settings_that_cannot_work_raise(params, message, classification):
+    X, y = classification
+    ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, **params)
+    with pytest.raises(ValueError, match=message):
+        ensemble.fit(X, y)
+
+
+def test_return_std_is_for_regressors(classification):
+    X, y = classification
+    ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, random_state=0)
+    with pytest.raises(ValueError, match="return_std is for regressors"):
+        ensemble.fit(X, y).predict(X, return_std=True)
+
+
+def test_caller_arrays_are_left_alone(regression):
+    X, _, y, _ = regression
+    X_before, y_before = X.copy(), y.copy()
+    weights = np.linspace(0.5, 1.5, len(y))
+    weights_before = weights.copy()
+    BaggedNetEnsemble(_net(), n_estimators=2, random_state=0).fit(X, y, weights)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    np.testing.assert_array_equal(weights, weights_before)
+
+
+def test_sample_weights_reach_the_members(regression):
+    X, X_test, y, _ = regression
+    weights = np.where(np.arange(len(y)) < 100, 1.0, 0.0)
+    restarts = {"n_estimators": 2, "bootstrap": False, "random_state": 0}
+    weighted = BaggedNetEnsemble(_net(), **restarts).fit(X, y, weights)
+    subset = BaggedNetEnsemble(_net(), **restarts).fit(X[:100], y[:100])
+    np.testing.assert_allclose(
+        weighted.predict(X_test), subset.predict(X_test), rtol=1e-6, atol=1e-8
+    )

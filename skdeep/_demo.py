@@ -1,7 +1,8 @@
 """``python -m skdeep demo``: choose models by cross-validation on bundled data.
 
 Two tasks from scikit-learn's bundled data: classifying the digits, and the
-diabetes regression.  Each task lists models with the grid of their
+diabetes regression (where an ensemble of restarted or bagged networks joins
+the single network).  Each task lists models with the grid of their
 parameters; the demo tunes every model with ``GridSearchCV`` (5-fold) on three
 quarters of the data, prints each candidate's CV score as it is done, then a
 table of the best CV score, fit time and held-out score of every model side
@@ -24,6 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdeep._deep import DeepFFNClassifier
+from skdeep._ensemble import BaggedNetEnsemble
 from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
 from skdeep._ppr import PPRRegressor
 
@@ -83,6 +85,8 @@ def demo_tasks(quick):
     ]
     terms = [1, 2] if quick else [1, 2, 3]
     hidden, penalties = ([8], [1.0]) if quick else ([4, 16], [1e-2, 1.0, 10.0])
+    members, combines = (3, ["mean"]) if quick else (10, ["mean", "median"])
+
     diabetes = [
         DemoEntry(
             "skdeep PPRRegressor",
@@ -95,6 +99,21 @@ def demo_tasks(quick):
                 FeedForwardRegressor(solver="lbfgs", random_state=0)
             ),
             {"regressor__n_hidden": hidden, "regressor__alpha": penalties},
+        ),
+        DemoEntry(
+            "skdeep BaggedNetEnsemble",
+            lambda: _scaled_target(
+                BaggedNetEnsemble(
+                    FeedForwardRegressor(solver="lbfgs", n_hidden=hidden[-1]),
+                    n_estimators=members,
+                    random_state=0,
+                )
+            ),
+            {
+                "regressor__estimator__alpha": penalties[-2:],
+                "regressor__bootstrap": [False, True],
+                "regressor__combine": combines,
+            },
         ),
         DemoEntry(
             "scikit-learn MLPRegressor",

@@ -26,10 +26,11 @@ def test_demo_tunes_every_model_and_prints_progress(quick_demo):
     assert [row["label"] for row in results["diabetes"]] == [
         "skdeep PPRRegressor",
         "skdeep FeedForwardRegressor",
+        "skdeep BaggedNetEnsemble",
         "scikit-learn MLPRegressor",
     ]
     # one progress line per candidate, as each finishes
-    assert output.count("[1/2]") == 3 and output.count("[4/4]") == 1
+    assert output.count("[1/2]") == 4 and output.count("[4/4]") == 1
     assert "CV accuracy" in output and "CV R^2" in output
     ours = results["digits"][0]
     assert ours["params"] == "alpha=0.01, n_hidden=64"  # the wider net wins
@@ -39,6 +40,8 @@ def test_demo_tunes_every_model_and_prints_progress(quick_demo):
     assert deep["cv"] > 0.8 and "dropout=" in deep["params"]
     ppr = results["diabetes"][0]
     assert ppr["cv"] > 0.35 and "smoother=" in ppr["params"]
+    ensemble = results["diabetes"][2]
+    assert ensemble["cv"] > 0.35 and "bootstrap=" in ensemble["params"]
 
 
 def test_command_line_entry_point(capsys):

@@ -345,6 +345,11 @@ class BaggedNetEnsemble(BaseEstimator):
         self.member_scores_ = np.array(scores)
         if np.isfinite(self.member_scores_).any():
             self.best_index_ = int(np.nanargmax(self.member_scores_))
+        elif self.combine == "best":
+            raise ValueError(
+                "combine='best' could not score any member: each needs at least "
+                "two rows it did not train on. Lower max_samples or use more rows."
+            )
 
     def _set_oob(self, X, y):
         """Average each row over the members that did not train on it."""

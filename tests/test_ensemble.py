@@ -323,6 +323,15 @@ def test_settings_that_cannot_work_raise(params, message, classification):
         ensemble.fit(X, y)
 
 
+def test_best_without_any_scored_member_raises(regression):
+    X, _, y, _ = regression
+    rows = slice(0, 20)  # 1000 draws from 20 rows leave nothing out of bag
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=2, max_samples=1000,
+                                 combine="best", random_state=0)  # fmt: skip
+    with pytest.raises(ValueError, match="could not score any member"):
+        ensemble.fit(X[rows], y[rows])
+
+
 def test_return_std_is_for_regressors(classification):
     X, y = classification
     ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, random_state=0)

@@ -12,6 +12,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skdeep._base import one_blas_thread
 from skdeep._engine import LOSSES, Dense, Network, RidgeFunctions
 from skdeep._ppr_fit import Fitter
 from skdeep._smoothers import pspline, supersmoother
@@ -124,7 +125,7 @@ class PPRRegressor(
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they were strings.
 
     See Also
@@ -242,7 +243,8 @@ class PPRRegressor(
             self.learning_rate, self.n_candidates, self.tol, self.max_iter,
             check_random_state(self.random_state), self.verbose,
         )  # fmt: skip
-        terms, self.loss_path_ = fitter.fit_terms(self.n_terms, max_terms)
+        with one_blas_thread():
+            terms, self.loss_path_ = fitter.fit_terms(self.n_terms, max_terms)
         self.n_iter_ = fitter.n_iter
         self.history_ = fitter.history
         self._set_model(terms, mean, scale, intercept, y.ndim == 1)

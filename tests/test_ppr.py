@@ -209,3 +209,23 @@ def test_same_random_state_same_model(rng):
     second = PPRRegressor(n_terms=2, random_state=3).fit(X, y)
     np.testing.assert_array_equal(first.directions_, second.directions_)
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
+
+
+def test_fit_holds_every_blas_library_to_one_thread(rng, monkeypatch):
+    # Many small products and spline solves: two waking BLAS pools cost
+    # several times the work itself, so the fit runs single-threaded.
+    from threadpoolctl import threadpool_info
+
+    threads = []
+    fit_terms = Fitter.fit_terms
+
+    def spy(self, *args):
+        threads.extend(
+            i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
+        )
+        return fit_terms(self, *args)
+
+    monkeypatch.setattr(Fitter, "fit_terms", spy)
+    X = rng.normal(size=(200, 3))
+    PPRRegressor(n_terms=1).fit(X, np.tanh(X[:, 0]))
+    assert threads and set(threads) == {1}

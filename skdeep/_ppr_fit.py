@@ -19,7 +19,7 @@ contributes ``g(X w) beta'`` to the fit.
 """
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from skdeep._smoothers import MIDRANGE, sort_order, supersmoother
 # as converged: near the optimum the smoother's noise makes longer searches
 # waste smooths.
 _MAX_HALVINGS = 3
+_EXACT_FIT = 1e-10
 
 
 @dataclass
@@ -82,6 +83,9 @@ class Fitter:
         self.n_iter = 0
         self.history = []
         self.target_scale = self.loss(R) if R.size else 0.0
+        # a loss this small is an exact fit (an RMSE 1e-5 of the target's):
+        # relative gains below it are rounding, not progress
+        self.exact_fit = _EXACT_FIT * self.target_scale
         n_features, n_outputs = X.shape[1], R.shape[1]
         self._network = Network(
             [
@@ -176,7 +180,7 @@ class Fitter:
                 break
             gain = (loss - accepted[1]) / max(loss, 1e-300)
             (term, loss), moved = accepted, True
-            if gain < self.tol:
+            if gain < self.tol or loss <= self.exact_fit:
                 break
         return term, loss, moved
 
@@ -234,6 +238,8 @@ class Fitter:
         # backfitting: only its ridge function follows the other terms
         moving = [True] * len(terms)
         for _ in range(self.max_iter if max_passes is None else max_passes):
+            if loss <= self.exact_fit:
+                break
             start = loss
             for index, term in enumerate(terms):
                 partial = self.R - fit + term.contribution
@@ -263,6 +269,10 @@ class Fitter:
         for _ in range(max_terms):
             residual = self.R - sum((t.contribution for t in terms), 0.0)
             term, loss = self.add_term(residual)
+            if terms and self.loss(residual) <= self.exact_fit:
+                # nothing left to explain: a term would only fit rounding
+                term = replace(term, weights=np.zeros_like(term.weights))
+                loss = self.loss(residual)
             terms.append(term)
             self._record("add", len(terms), loss)
             if len(terms) > 1:  # a lone term was just optimised by add_term
@@ -278,7 +288,7 @@ class Fitter:
             self._record("prune", len(terms), self.loss(self.R - fit))
             terms, loss = self.backfit(terms)
             loss_path[len(terms) - 1] = loss
-        self._warn_idle_terms(terms)
+        self._warn_idle_terms(terms, loss)
         return terms, loss_path
 
     def _record(self, stage, n_terms, loss):
@@ -288,16 +298,28 @@ class Fitter:
         if self.verbose:
             print(f"{stage:<8} {n_terms} terms: loss {loss:.6f}", flush=True)
 
-    def _warn_idle_terms(self, terms):
+    def _warn_idle_terms(self, terms, loss):
         idle = [m for m, term in enumerate(terms) if not term.weights.any()]
-        if idle:
-            warnings.warn(
-                f"{len(idle)} of the {len(terms)} terms explain nothing (terms "
-                f"{idle}): the target has no structure left along any direction "
-                "found, or the inputs do not vary. Their weights are zero.",
-                UserWarning,
-                stacklevel=4,
+        if not idle:
+            return
+        if self.target_scale == 0:
+            reason = "the target is constant"
+        elif loss <= self.exact_fit:
+            reason = (
+                "the other terms already fit the training target exactly, as "
+                "happens with about as many features as samples"
             )
+        else:
+            reason = (
+                "the target has no structure left along any direction found, "
+                "or the inputs do not vary"
+            )
+        warnings.warn(
+            f"{len(idle)} of the {len(terms)} terms explain nothing (terms "
+            f"{idle}): {reason}. Their weights are zero.",
+            UserWarning,
+            stacklevel=5,  # the caller of fit, past _fit_context
+        )
 
 
 def _quick_smooth(v, z, w, order):

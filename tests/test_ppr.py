@@ -117,7 +117,7 @@ def test_degenerate_inputs_fit_constants_without_nan(rng):
     np.testing.assert_allclose(flat.predict(constant_X), 14.5)
     tiny = PPRRegressor(n_terms=1).fit(X[:3], y[:3])  # too few for a smoother
     assert np.isfinite(tiny.predict(X)).all()
-    with pytest.warns(UserWarning, match="explain nothing"):
+    with pytest.warns(UserWarning, match="explain nothing .* target is constant"):
         const_y = PPRRegressor(n_terms=1).fit(X, np.full(50, 2.0))
     np.testing.assert_allclose(const_y.predict(X), 2.0)
 
@@ -229,3 +229,16 @@ def test_fit_holds_every_blas_library_to_one_thread(rng, monkeypatch):
     X = rng.normal(size=(200, 3))
     PPRRegressor(n_terms=1).fit(X, np.tanh(X[:, 0]))
     assert threads and set(threads) == {1}
+
+
+def test_an_exact_fit_stops_and_says_why(rng):
+    # 149 features, 30 samples: the least-squares start interpolates, so the
+    # second term has nothing to explain and backfitting nothing to improve.
+    X = rng.normal(size=(30, 149))
+    y = X[:, :5].sum(axis=1) + rng.normal(size=30)
+    with pytest.warns(UserWarning, match="already fit the training target") as caught:
+        ppr = PPRRegressor(n_terms=2, random_state=0).fit(X, y)
+    assert caught[0].filename == __file__  # points at the caller's fit
+    assert ppr.term_weights_[1] == 0
+    np.testing.assert_allclose(ppr.predict(X), y, atol=1e-4)
+    assert [record["stage"] for record in ppr.history_] == ["add", "add"]

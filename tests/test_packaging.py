@@ -58,3 +58,18 @@ def test_readme_pipeline_example_runs():
         "feedforwardclassifier__n_hidden",
         "feedforwardclassifier__alpha",
     }
+
+
+def test_every_public_name_is_in_the_api_reference():
+    api = (ROOT / "doc" / "api.rst").read_text()
+    names = [name for name in skdeep.__all__ if not name.startswith("_")]
+    names += ["fetch_affordability", "get_data_home"]
+    assert [name for name in names if f"\n   {name}\n" not in api] == []
+
+
+def test_every_example_is_linked_from_the_user_guide():
+    guide = "".join(path.read_text() for path in (ROOT / "doc").glob("*.rst"))
+    examples = sorted(path.stem for path in (ROOT / "examples").glob("plot_*.py"))
+    assert len(examples) >= 9
+    missing = [name for name in examples if f"auto_examples_{name}.py`" not in guide]
+    assert missing == []

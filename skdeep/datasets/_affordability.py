@@ -55,7 +55,7 @@ def fetch_affordability(*, data_home=None, download_if_missing=True, as_frame="a
     The file is read from ``data_home``; when it is not there it is
     downloaded from Zillow's public address (if ``download_if_missing``).
     Either way its SHA-256 must match the 2017Q1 release. Read
-    :ref:`the description <affordability_dataset>` in ``DESCR``.
+    the description, source and attribution in ``DESCR``.
 
     Parameters
     ----------

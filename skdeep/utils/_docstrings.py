@@ -128,7 +128,7 @@ TRAINING_ATTRIBUTES = """\
 n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, when they were strings.
 
     coefs_ : list of ndarray

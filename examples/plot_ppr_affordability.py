@@ -31,7 +31,7 @@ series, names = bunch.data[complete], bunch.region_names[complete]
 quarters = bunch.quarters
 print(f"{len(series)} complete series, {len(quarters)} quarters each")
 
-fig, ax = plt.subplots(figsize=(8, 4))
+fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
 ax.plot(quarters, series.T, color="tab:gray", alpha=0.3, linewidth=0.7)
 us = names == "United States"
 ax.plot(quarters, series[us][0], color="tab:red", linewidth=2, label="United States")
@@ -68,9 +68,9 @@ print(f"PPR training RMSE {train_rmse:.1e}")
 # The learned projections ``w_m' x`` against the target (``directions_`` are
 # unit vectors in the caller's units, here shares of income). The first is a
 # straight line through the training series, and the test series stay close
-# to it. The training series trace a curve on the second projection too, but
-# the model gives that term no weight.
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+# to it. The second projection is the direction found for a term that had
+# nothing left to explain: no pattern, and no weight in the model.
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
 for m, ax in enumerate(axes):
     for rows, label in [(train, "train"), (test, "test")]:
         ax.scatter(X[rows] @ ppr.directions_[m], y[rows], s=12, label=label)
@@ -90,7 +90,7 @@ RidgeFunctionDisplay.from_estimator(ppr, X[train], y[train])
 # last two years to the largest, on 2016-03; the older quarters get
 # weights of both signs, a few nearly as large (1979-03, 1983-09), which with
 # 50 series and 149 inputs look more like fitted noise than a pattern.
-fig, ax = plt.subplots(figsize=(8, 3))
+fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
 ax.plot(quarters[inputs], ppr.directions_[0], marker="o", markersize=3)
 ax.axhline(0, color="k", linewidth=0.5)
 ax.set_ylabel("weight in direction 1")

@@ -152,13 +152,18 @@ n_features_in_ : int
         Output activation: "softmax", "logistic" or "identity".
 
     loss_ : float
-        Final training objective: weighted mean loss plus penalty.
+        Training objective (weighted mean loss plus penalty) of the last
+        epoch. After early stopping the kept weights are those of the best
+        epoch, whose objective is in ``loss_curve_``.
 
     best_loss_ : float
         Lowest training objective over the epochs.
 
     loss_curve_ : list of float
-        Training objective of every epoch (every iteration for "lbfgs").
+        Training objective of every epoch (every iteration for "lbfgs"),
+        averaged over the epoch's minibatches as they were trained: with
+        dropout, that is the loss of the thinned networks, higher than the
+        whole network's.
 
     validation_scores_ : list of float or None
         Validation score (accuracy or R^2) of every epoch when there was

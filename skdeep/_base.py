@@ -449,10 +449,15 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         # point at the caller's fit / partial_fit line
         level = 6 if incremental else 5
         if reason == "diverged":
+            kept = (
+                "The weights of the last finite epoch were kept."
+                if trainer.n_iter > 1
+                else "No epoch ended finite: the network keeps its initial, "
+                "untrained weights."
+            )
             warnings.warn(
                 f"Training diverged: the loss or the weights stopped being finite "
-                f"after {trainer.n_iter} epochs. The weights of the last finite "
-                f"epoch were kept. Lower learning_rate_init (got "
+                f"in epoch {trainer.n_iter}. {kept} Lower learning_rate_init (got "
                 f"{self.learning_rate_init!r}), or standardize X and scale y.",
                 ConvergenceWarning,
                 stacklevel=level,

@@ -298,3 +298,7 @@ def test_diverging_fit_warns_and_keeps_finite_predictions(regression):
         model.fit(X, y * 1e3)
     assert np.isfinite(model.predict(X)).all()
     assert np.isfinite(model.transform(X)).all()
+    untrained = model.set_params(learning_rate_init=1e100)
+    with pytest.warns(ConvergenceWarning, match="epoch 1. No epoch ended finite"):
+        untrained.fit(X, y * 1e100)
+    assert np.isfinite(untrained.predict(X)).all()

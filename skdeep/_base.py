@@ -68,8 +68,9 @@ def one_blas_thread():
     """Hold every BLAS library to one thread (a context manager).
 
     For fits made of many small products and solves, such as PPR's, where
-    waking two thread pools costs more than it saves: PPR fits 3 to 6 times
-    faster this way from 1,000 to 100,000 rows on 2 cores.
+    waking two thread pools costs more than it saves: on 2 cores a PPR fit
+    of 100,000 rows takes half the time this way, and a third to a sixth
+    when other work shares the cores.
     """
     limits = ExitStack()
     for controller in _blas_controllers():

@@ -6,11 +6,9 @@ encodes targets, which output + loss it trains and how it scores a validation
 set; everything else lives here, on top of the engine.
 """
 
-import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import ExitStack
-from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,7 +19,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import ThreadpoolController
 
 from skdeep._engine import (
     ACTIVATIONS,
@@ -38,45 +35,11 @@ from skdeep._engine import (
     Validation,
 )
 from skdeep.utils._compat import Interval, Options, StrOptions, check_sample_weight
+from skdeep.utils._threads import blas_controllers
 
 # Below this many multiply-adds per minibatch, BLAS threads cost more in
 # synchronisation than they win in arithmetic (measured on 2 cores).
 _MIN_MACS_FOR_THREADS = 2_000_000
-
-
-@lru_cache(maxsize=1)
-def _blas_controllers():
-    """NumPy's BLAS and every other loaded BLAS, as threadpoolctl controllers.
-
-    NumPy and SciPy wheels each bundle an OpenBLAS. Both keep their worker
-    threads spinning for a while after a call, so SciPy's (L-BFGS-B's vector
-    operations) and NumPy's (the network's matrix products) fight over the
-    cores; holding the other libraries to one thread made L-BFGS three times
-    faster. When NumPy's library cannot be told apart (one shared BLAS, as in
-    conda), nothing is held back. Building a controller inspects every loaded
-    library (about a millisecond), so it is done once.
-    """
-    blas = ThreadpoolController().select(user_api="blas")
-    numpy_dir = os.path.dirname(np.__file__)
-    ours = [lib.filepath for lib in blas.lib_controllers]
-    numpys = [path for path in ours if path.startswith(numpy_dir)]
-    others = [path for path in ours if numpys and path not in numpys]
-    return blas.select(filepath=numpys or ours), blas.select(filepath=others)
-
-
-def one_blas_thread():
-    """Hold every BLAS library to one thread (a context manager).
-
-    For fits made of many small products and solves, such as PPR's, where
-    waking two thread pools costs more than it saves: on 2 cores a PPR fit
-    of 100,000 rows takes half the time this way, and a third to a sixth
-    when other work shares the cores.
-    """
-    limits = ExitStack()
-    for controller in _blas_controllers():
-        if controller.lib_controllers:
-            limits.enter_context(controller.limit(limits=1))
-    return limits
 
 
 class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
@@ -354,14 +317,14 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
         NumPy's BLAS gets one thread when a minibatch is too small to share
         between two; every other BLAS library gets one thread (see
-        ``_blas_controllers``).
+        ``skdeep.utils._threads``).
         """
         rows = min(data.n_samples, 4096 if self.solver == "lbfgs" else 256)
         if self.solver != "lbfgs":
             rows = min(rows, self._batch_size(data.n_samples))
         widths = [data.X.shape[1], *self._hidden_layer_sizes(), data.Y.shape[1]]
         macs = rows * sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
-        numpy_blas, other_blas = _blas_controllers()
+        numpy_blas, other_blas = blas_controllers()
         limits = ExitStack()
         if macs < _MIN_MACS_FOR_THREADS:
             limits.enter_context(numpy_blas.limit(limits=1))

@@ -12,11 +12,11 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skdeep._base import one_blas_thread
 from skdeep._engine import LOSSES, Dense, Network, RidgeFunctions
 from skdeep._ppr_fit import Fitter
 from skdeep._smoothers import pspline, supersmoother
 from skdeep.utils._compat import Interval, StrOptions, _fit_context, check_sample_weight
+from skdeep.utils._threads import one_blas_thread
 
 
 class PPRRegressor(

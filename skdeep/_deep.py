@@ -1,33 +1,32 @@
 """The DeepFFN family: deep feed-forward networks with dropout, supervised
-layer-wise pre-training and gradient diagnostics, on the shared engine."""
+layer-wise pre-training and gradient diagnostics, on the shared engine.
+
+``_DenseNetwork`` is the code path of every fully connected network:
+FeedForwardClassifier and FeedForwardRegressor are its one-hidden-layer case.
+"""
 
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
     TransformerMixin,
 )
-from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
+from skdeep._architecture import DenseArchitecture
 from skdeep._base import BaseNetwork
-from skdeep._engine import Activation, Dataset, Dense, Dropout, Network, SkipDense
-from skdeep._engine.solvers import Validation
-from skdeep._feedforward import (
-    NetworkClassifierMixin,
-    NetworkFitMixin,
-    NetworkRegressorMixin,
-    _stochastic_solver,
-)
-from skdeep.utils._compat import Interval, StrOptions, _fit_context
+from skdeep._engine import SkipDense
+from skdeep._outputs import NetworkClassifierMixin, NetworkRegressorMixin
+from skdeep._pretraining import STRATEGIES
+from skdeep.utils._compat import Interval, StrOptions
 from skdeep.utils._docstrings import fill_doc
 
 
-class _DeepMixin:
-    """Hidden layers, dropout, pre-training and diagnostics of a deep net."""
+class _DenseNetwork(BaseNetwork):
+    """Fully connected hidden layers, with dropout, pre-training and clipping."""
 
     _parameter_constraints = {
         **BaseNetwork._parameter_constraints,
@@ -36,31 +35,35 @@ class _DeepMixin:
             Interval(Integral, 1, None, closed="left"),
         ],
         "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
-        "pretraining": [StrOptions({"grow", "greedy", "greedy_with_inputs"}), None],
+        "pretraining": [StrOptions(set(STRATEGIES)), None],
         "pretraining_max_iter": [Interval(Integral, 1, None, closed="left")],
         "fine_tune": ["boolean"],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
         "transform_layer": [Interval(Integral, None, None, closed="neither")],
     }
+    # the parameter that sets the hidden layers, for error messages
+    _size_name = "hidden_layer_sizes"
 
     def _hidden_layer_sizes(self):
-        sizes = np.atleast_1d(self.hidden_layer_sizes)
-        if sizes.ndim != 1 or len(sizes) == 0 or np.any(sizes < 1):
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))
+        whole = all(
+            isinstance(size, Integral) and not isinstance(size, bool) for size in sizes
+        )
+        if sizes.ndim != 1 or len(sizes) == 0 or not whole or min(sizes) < 1:
             raise ValueError(
-                "hidden_layer_sizes must be a positive int or a sequence of them, "
+                f"{self._size_name} must be a positive int or a sequence of them, "
                 f"got {self.hidden_layer_sizes!r}."
             )
         return tuple(int(size) for size in sizes)
 
-    def _dropout_rates(self):
-        sizes = self._hidden_layer_sizes()
+    def _dropout_rates(self, n_layers):
         rates = np.asarray(self.dropout, dtype=float)
         if rates.ndim == 0:
-            rates = np.full(len(sizes), float(rates))
-        if rates.shape != (len(sizes),) or np.any((rates < 0) | (rates >= 1)):
+            rates = np.full(n_layers, float(rates))
+        if rates.shape != (n_layers,) or np.any((rates < 0) | (rates >= 1)):
             raise ValueError(
                 f"dropout must be a rate in [0, 1) or one per hidden layer, got "
-                f"{self.dropout!r} for {len(sizes)} hidden layers."
+                f"{self.dropout!r} for {n_layers} hidden layers."
             )
         if self.solver == "lbfgs" and rates.any():
             raise ValueError(
@@ -69,187 +72,81 @@ class _DeepMixin:
             )
         return tuple(float(rate) for rate in rates)
 
-    def _build_network(
-        self, n_features, n_outputs, dtype, sizes=None, skip=None, rates=None
-    ):
-        """Dense, activation and (with a rate) dropout for each hidden layer.
+    def _architecture(self, n_features, n_outputs):
+        sizes = self._hidden_layer_sizes()
+        return DenseArchitecture(
+            n_features=n_features,
+            hidden_layer_sizes=sizes,
+            n_outputs=n_outputs,
+            activation=self.activation,
+            dropout=self._dropout_rates(len(sizes)),
+            skip_inputs=self.pretraining == "greedy_with_inputs",
+        )
 
-        With input skip connections (``pretraining="greedy_with_inputs"``)
-        every hidden layer after the first also reads the network's input.
-        ``sizes``, ``skip`` and ``rates`` override the estimator's settings
-        (pre-training stages).
+    def _pretraining(self):
+        if self.pretraining is None:
+            return None
+        return self.pretraining, self.pretraining_max_iter, self.fine_tune
+
+    def _training_config(self):
+        return super()._training_config().replace(clip_norm=self.clip_norm)
+
+    def transform(self, X):
+        """Hidden representation: the activations of a hidden layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_units)
+            Activations ``g(W' h + b)`` of the hidden layer ``transform_layer``
+            (the last one by default) for the (standardised) input: the
+            derived features a linear model can be fitted on.
         """
-        sizes = self._hidden_layer_sizes() if sizes is None else sizes
-        rates = self._dropout_rates() if rates is None else rates
-        skip = self.pretraining == "greedy_with_inputs" if skip is None else skip
-        layers, n_in = [], n_features
-        for index, width in enumerate(sizes):
-            if skip and index > 0:
-                layers.append(SkipDense(n_in, n_features, width))
-            else:
-                layers.append(Dense(n_in, width))
-            layers.append(Activation(self.activation))
-            if rates[index] > 0:
-                layers.append(Dropout(rates[index]))
-            n_in = width
-        layers.append(Dense(n_in, n_outputs))
-        return Network(layers, self._make_loss(), dtype=dtype)
+        check_is_fitted(self)
+        return self._network_output(X, n_layers=self._transform_depth())
 
     def _transform_depth(self):
-        """Engine layers up to the activation of hidden layer ``transform_layer``."""
-        activations = [
-            index
-            for index, layer in enumerate(self._network.layers)
-            if isinstance(layer, Activation)
-        ]
+        architecture = self._fitted_architecture
         try:
-            return activations[self.transform_layer] + 1
+            return architecture.depth_of_hidden(self.transform_layer)
         except IndexError:
             raise ValueError(
                 f"transform_layer={self.transform_layer} does not name one of the "
-                f"{len(activations)} hidden layers."
+                f"{len(architecture.hidden_layer_sizes)} hidden layers."
             ) from None
 
-    # -- pre-training -----------------------------------------------------
+    @property
+    def _n_features_out(self):
+        self._transform_depth()  # names a bad transform_layer
+        return self._fitted_architecture.hidden_layer_sizes[self.transform_layer]
 
-    def _train_new_network(self, data, validation, generator, max_epochs=None):
-        self._dropout_rates()  # validates before any training
-        if self.pretraining is None or max_epochs is not None:
-            return super()._train_new_network(data, validation, generator, max_epochs)
-        if self.pretraining == "grow":
-            trainer, history = self._grow(data, validation, generator)
-        else:
-            trainer, history = self._greedy(data, validation, generator)
-        if self.fine_tune:
-            last_loss = trainer.loss
-            trainer = self._make_trainer(trainer.network, generator, data)
-            trainer.stage, trainer.loss = "fine-tune", last_loss
-            trainer.history = history
-            reason = trainer.train(data, validation)
-        else:
-            reason = "converged"
-        trainer.n_iter = len(history)
-        return trainer, reason
-
-    def _stage_trainer(self, network, generator, data, stage, history):
-        trainer = self._make_trainer(
-            network, generator, data, self.pretraining_max_iter
-        )
-        trainer.stage, trainer.history = stage, history
-        return trainer
-
-    def _grow(self, data, validation, generator):
-        """One hidden layer, then two with the first carried over, and so on."""
-        sizes, history, previous = self._hidden_layer_sizes(), [], None
-        for depth in range(1, len(sizes) + 1):
-            network = self._build_network(data.X.shape[1], data.Y.shape[1],
-                                          data.X.dtype, sizes[:depth])  # fmt: skip
-            network.initialize(self.init, generator, self.init_scale)
-            if previous is not None:
-                _copy_hidden_layers(previous, network, depth - 1)
-            stage = f"grow {depth}/{len(sizes)}"
-            trainer = self._stage_trainer(network, generator, data, stage, history)
-            trainer.train(data, validation)
-            previous = network
-        return trainer, history
-
-    def _greedy(self, data, validation, generator):
-        """Each hidden layer trained alone on the outputs of the frozen ones.
-
-        The frozen layers run once per stage, without dropout, to give the
-        stage its inputs (with the original inputs appended for
-        ``"greedy_with_inputs"``); every stage is a one-hidden-layer network
-        on the target, whose output layer the last stage hands to the
-        final network.
-        """
-        sizes, history, stages = self._hidden_layer_sizes(), [], []
-        with_inputs = self.pretraining == "greedy_with_inputs"
-        stage_data, stage_validation = data, validation
-        for depth, width in enumerate(sizes):
-            network = self._build_network(
-                stage_data.X.shape[1], data.Y.shape[1], data.X.dtype, (width,),
-                skip=False, rates=self._dropout_rates()[depth : depth + 1],
-            )  # fmt: skip
-            network.initialize(self.init, generator, self.init_scale)
-            stage = f"{self.pretraining} {depth + 1}/{len(sizes)}"
-            trainer = self._stage_trainer(
-                network, generator, stage_data, stage, history
-            )
-            trainer.train(stage_data, stage_validation)
-            stages.append(network)
-            stage_data = _next_inputs(network, stage_data, data, with_inputs)
-            if validation is not None:
-                stage_validation = Validation(
-                    _next_inputs(network, stage_validation.data, validation.data,
-                                 with_inputs),
-                    validation.score,
-                )  # fmt: skip
-        final = self._build_network(data.X.shape[1], data.Y.shape[1], data.X.dtype)
-        _assemble(stages, final)
-        trainer_for_final = self._stage_trainer(final, generator, data, None, history)
-        trainer_for_final.loss = trainer.loss
-        return trainer_for_final, history
-
-    # -- fitted attributes ------------------------------------------------
-
-    def _set_fitted_attributes(self):
-        super()._set_fitted_attributes()
-        n_layers = len(self._weight_layers())
+    @property
+    def grad_norms_(self):
+        """Mean weight-gradient norm of each layer in every whole-network epoch."""
+        n_layers = len(self._network.param_layers)
         rows = [
             record["grad_norms"]
             for record in self.history_
             if record["stage"] in (None, "fine-tune")
             and len(record["grad_norms"]) == n_layers
         ]
-        self.grad_norms_ = np.array(rows).reshape(len(rows), n_layers)
+        return np.array(rows, dtype=float).reshape(len(rows), n_layers)
+
+
+class _SkipConnections:
+    """``skip_coefs_``: the DeepFFN family's input skip connections."""
 
     @property
     def skip_coefs_(self):
         """Input skip weights of each hidden layer (None where there is none)."""
         return [
             layer.params[1] if isinstance(layer, SkipDense) else None
-            for layer in self._weight_layers()
+            for layer in self._network.param_layers[:-1]
         ]
-
-
-def _copy_hidden_layers(source, target, n_hidden):
-    """Copy the first ``n_hidden`` hidden layers' weights from ``source``."""
-    copied = 0
-    for from_layer, to_layer in zip(source.layers, target.layers, strict=False):
-        if copied == n_hidden:
-            break
-        if from_layer.params:
-            for a, b in zip(from_layer.params, to_layer.params, strict=True):
-                b[...] = a
-            copied += 1
-
-
-def _next_inputs(network, stage_data, original, with_inputs):
-    """The stage network's hidden activations: the next stage's inputs."""
-    hidden = network.predict(stage_data.X, n_layers=2)
-    if with_inputs:
-        if sp.issparse(original.X):
-            hidden = sp.hstack([sp.csr_matrix(hidden), original.X], format="csr")
-        else:
-            hidden = np.hstack([hidden, original.X])
-    return Dataset(hidden, stage_data.Y, stage_data.sample_weight)
-
-
-def _assemble(stages, final):
-    """Put each stage's hidden layer, and the last stage's output, into ``final``."""
-    hidden = [layer for layer in final.layers if layer.params][:-1]
-    for stage, layer in zip(stages, hidden, strict=True):
-        dense = stage.layers[0]
-        coef, intercept = dense.params
-        if isinstance(layer, SkipDense):
-            layer.params[0][...] = coef[: layer.n_in]
-            layer.params[1][...] = coef[layer.n_in :]
-        else:
-            layer.params[0][...] = coef
-        layer.params[-1][...] = intercept
-    output = [layer for layer in final.layers if layer.params][-1]
-    for a, b in zip(stages[-1].layers[-1].params, output.params, strict=True):
-        b[...] = a
 
 
 _DEEP_PARAMETERS = """\
@@ -287,14 +184,11 @@ default=None
         indexing: -1 is the last)."""
 
 _DEEP_ATTRIBUTES = """\
-grad_norms_ : ndarray of shape (n_epochs, n_layers)
-        Mean weight-gradient norm of each layer (input side first) in every
-        epoch that trained the whole network; shrinking values toward the
-        input are the vanishing-gradient problem.
-
-    skip_coefs_ : list of ndarray or None
-        Weights of the input skip connection of each layer (None where there
-        is none; only ``pretraining="greedy_with_inputs"`` makes them)."""
+skip_coefs_ : list of ndarray or None
+        One entry per hidden layer: the ``(n_features, n_units)`` weights of
+        its input skip connection, or None where there is none (the first
+        layer always; only ``pretraining="greedy_with_inputs"`` makes
+        them)."""
 
 _DEEP_NOTES = """\
 Pre-training strategies, each stage trained for ``pretraining_max_iter``
@@ -309,7 +203,12 @@ Pre-training strategies, each stage trained for ``pretraining_max_iter``
 
     Then, with ``fine_tune=True``, the whole network trains for
     ``max_iter`` epochs. ``partial_fit`` trains the whole network from its
-    first call, without pre-training."""
+    first call, without pre-training, and so does a warm start.
+
+    A warm start or a ``partial_fit`` follows the current parameters
+    (activation, dropout, loss, penalty, solver, learning rate); the hidden
+    layer sizes, the input skip connections and the targets' outputs are
+    the fitted network's and cannot change."""
 
 
 @fill_doc(
@@ -322,9 +221,8 @@ class DeepFFNClassifier(
     NetworkClassifierMixin,
     ClassifierMixin,
     TransformerMixin,
-    NetworkFitMixin,
-    _DeepMixin,
-    BaseNetwork,
+    _SkipConnections,
+    _DenseNetwork,
 ):
     """Deep feed-forward network classifier (the DeepFFN family).
 
@@ -375,7 +273,7 @@ class DeepFFNClassifier(
     """
 
     _parameter_constraints = {
-        **_DeepMixin._parameter_constraints,
+        **_DenseNetwork._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -422,30 +320,6 @@ class DeepFFNClassifier(
     ):
         self._store_params(locals())
 
-    @available_if(_stochastic_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """Train for one epoch on ``(X, y)``, continuing from the current state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
-            Class labels, or a label-indicator matrix.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-        classes : array-like of shape (n_classes,), default=None
-            Every class that can appear; required on the first call (except
-            for multilabel targets).
-
-        Returns
-        -------
-        self : object
-            The partially fitted estimator.
-        """
-        return self._classifier_partial_fit(X, y, sample_weight, classes)
-
 
 @fill_doc(
     deep_parameters=_DEEP_PARAMETERS,
@@ -457,9 +331,8 @@ class DeepFFNRegressor(
     NetworkRegressorMixin,
     RegressorMixin,
     TransformerMixin,
-    NetworkFitMixin,
-    _DeepMixin,
-    BaseNetwork,
+    _SkipConnections,
+    _DenseNetwork,
 ):
     """Deep feed-forward network regressor (the DeepFFN family).
 
@@ -478,7 +351,8 @@ class DeepFFNRegressor(
         Training loss.
 
     huber_delta : float, default=1.0
-        Residual size where the Huber loss turns linear.
+        Residual size where the Huber loss turns linear (in standard units
+        of ``y`` when ``standardize=True``).
 
     Attributes
     ----------
@@ -509,7 +383,7 @@ class DeepFFNRegressor(
     """
 
     _parameter_constraints = {
-        **_DeepMixin._parameter_constraints,
+        **_DenseNetwork._parameter_constraints,
         "loss": [StrOptions({"squared_error", "huber"})],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
@@ -557,24 +431,3 @@ class DeepFFNRegressor(
         huber_delta=1.0,
     ):
         self._store_params(locals())
-
-    @available_if(_stochastic_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Train for one epoch on ``(X, y)``, continuing from the current state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        self : object
-            The partially fitted estimator.
-        """
-        return self._partial_fit(X, y, sample_weight)

@@ -1,269 +1,56 @@
 """The single-hidden-layer feed-forward network, for classification and regression.
 
 ``h = g_h(W1' x + b1)`` and ``f = g_f(W2' h + b2)``, trained by
-back-propagation on the shared engine.
+back-propagation on the shared engine: the one-hidden-layer case of the
+DeepFFN code path, with its own parameter ``n_hidden`` and defaults.
 """
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import (
     ClassifierMixin,
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
     TransformerMixin,
 )
-from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import column_or_1d
 
-from skdeep._base import BaseNetwork
-from skdeep._engine import LOSSES
-from skdeep.utils._compat import Interval, StrOptions, _fit_context
+from skdeep._deep import _DenseNetwork
+from skdeep._outputs import NetworkClassifierMixin, NetworkRegressorMixin
+from skdeep.utils._compat import Interval, StrOptions
 from skdeep.utils._docstrings import fill_doc
 
 
-def _stochastic_solver(estimator):
-    if estimator.solver not in ("sgd", "adam"):
-        raise AttributeError(
-            f"partial_fit is only available for the stochastic solvers 'sgd' and "
-            f"'adam'; solver={estimator.solver!r}."
-        )
-    return True
+class _OneHiddenLayer(_DenseNetwork):
+    """A dense network of one hidden layer of ``n_hidden`` units.
 
-
-class _FeedForwardMixin:
-    """One hidden layer of ``n_hidden`` units."""
+    The DeepFFN parameters a one-hidden-layer network does not have take
+    fixed values here: no dropout, pre-training or clipping, and
+    ``transform`` gives the hidden layer.
+    """
 
     _parameter_constraints = {
-        **BaseNetwork._parameter_constraints,
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def _hidden_layer_sizes(self):
-        return (self.n_hidden,)
-
-
-class NetworkClassifierMixin:
-    """Label encoding, probabilities and accuracy for network classifiers."""
-
-    def _encode_targets(self, y, reset, classes=None):
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if reset:
-            check_classification_targets(y)
-            multilabel = type_of_target(y).startswith("multilabel")
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y if classes is None or multilabel else classes)
-            self.classes_ = self._label_binarizer.classes_
-            if len(self.classes_) < 2 and not multilabel:
-                raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes "
-                    f"in the data, but the data contains only one class: "
-                    f"{self.classes_.tolist()[0]!r}."
-                )
-        elif self._label_binarizer.y_type_ != "multilabel-indicator":
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if unseen.size:
-                raise ValueError(
-                    f"y contains labels {unseen.tolist()} that are not in classes_ "
-                    f"{self.classes_.tolist()} seen in the first call to fit or "
-                    "partial_fit."
-                )
-        return self._label_binarizer.transform(y)
+        key: value
+        for key, value in _DenseNetwork._parameter_constraints.items()
+        if key
+        not in (
+            "hidden_layer_sizes",
+            "dropout",
+            "pretraining",
+            "pretraining_max_iter",
+            "fine_tune",
+            "clip_norm",
+            "transform_layer",
+        )  # fmt: skip
+    } | {"n_hidden": [Interval(Integral, 1, None, closed="left")]}
+    _size_name = "n_hidden"
+    dropout = 0.0
+    pretraining = None
+    clip_norm = None
+    transform_layer = -1
 
     @property
-    def _multiclass(self):
-        return self._label_binarizer.y_type_ == "multiclass"
-
-    def _make_loss(self):
-        if self._multiclass:
-            return LOSSES["log_loss"]()
-        return LOSSES["binary_log_loss"]()
-
-    def _labels_from_encoded(self, Y):
-        """Original labels of encoded targets (None for multilabel)."""
-        if self._multiclass:
-            return self.classes_[Y.argmax(axis=1)]
-        if self._label_binarizer.y_type_ == "binary":
-            return self.classes_[(Y[:, 0] > 0.5).astype(int)]
-        return None
-
-    def _stratify(self, Y):
-        return self._labels_from_encoded(Y)
-
-    def _extra_sample_weight(self, Y):
-        if self.class_weight is None:
-            return None
-        labels = self._labels_from_encoded(Y)
-        return compute_sample_weight(self.class_weight, Y if labels is None else labels)
-
-    def _validation_score(self, P, Y, sample_weight):
-        if self._multiclass:
-            correct = P.argmax(axis=1) == Y.argmax(axis=1)
-        else:
-            correct = np.all((P > 0.5) == (Y > 0.5), axis=1)
-        return float(np.average(correct, weights=sample_weight))
-
-    def predict(self, X):
-        """Predict class labels (label indicators for multilabel targets).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Predicted classes.
-        """
-        P = self._forward(X)
-        return self._label_binarizer.inverse_transform(P)
-
-    def predict_proba(self, X):
-        """Probability estimates.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities in the order of ``classes_`` (for multilabel
-            targets, the probability of each label).
-        """
-        P = self._forward(X)
-        if self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - P, P])
-        return P
-
-    def predict_log_proba(self, X):
-        """Logarithm of ``predict_proba``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def _classifier_partial_fit(self, X, y, sample_weight, classes):
-        if not hasattr(self, "_trainer"):
-            if classes is None and not type_of_target(y).startswith("multilabel"):
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
-            if self.class_weight == "balanced":
-                raise ValueError(
-                    "class_weight='balanced' is not supported by partial_fit: the "
-                    "class frequencies of one batch are not those of the data. "
-                    "Pass a dict of class weights instead."
-                )
-        return self._partial_fit(X, y, sample_weight, classes)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        return tags
-
-
-class NetworkRegressorMixin:
-    """Targets, loss and R^2 for network regressors."""
-
-    _y_numeric = True
-
-    def _encode_targets(self, y, reset, classes=None):
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if reset:
-            self.n_outputs_ = Y.shape[1]
-        elif Y.shape[1] != self.n_outputs_:
-            raise ValueError(
-                f"y has {Y.shape[1]} outputs, but {type(self).__name__} was "
-                f"fitted with {self.n_outputs_}."
-            )
-        return Y
-
-    def _make_loss(self):
-        if self.loss == "huber":
-            return LOSSES["huber"](self.huber_delta)
-        return LOSSES["squared_error"]()
-
-    def _validation_score(self, P, Y, sample_weight):
-        weights = None if sample_weight is None else sample_weight[:, None]
-        mean = np.average(Y, axis=0, weights=sample_weight)
-        residual = np.sum((Y - P) ** 2 * (1 if weights is None else weights), axis=0)
-        total = np.sum((Y - mean) ** 2 * (1 if weights is None else weights), axis=0)
-        r2 = 1 - residual / np.where(total > 0, total, 1)
-        return float(np.mean(r2))
-
-    def predict(self, X):
-        """Predict the target(s).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted values.
-        """
-        P = self._forward(X)
-        return P.ravel() if P.shape[1] == 1 else P
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
-
-
-class NetworkFitMixin:
-    """``fit`` and ``partial_fit``, shared by every network estimator."""
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(
-        self, X, y, sample_weight=None, X_val=None, y_val=None, sample_weight_val=None
-    ):
-        """Train the network on ``(X, y)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training inputs; float32 input trains in float32.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets: class labels (or a label-indicator matrix) for a
-            classifier, real values for a regressor.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-        X_val, y_val : array-like, default=None
-            Validation data, used instead of a ``validation_fraction``
-            split: monitored every epoch (``validation_scores_``), used by
-            early stopping when ``early_stopping=True`` and to choose among
-            the ``n_init`` restarts.
-        sample_weight_val : array-like of shape (n_val_samples,), default=None
-            Weights of the validation samples.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        return self._fit(X, y, sample_weight, X_val, y_val, sample_weight_val)
-
-    def _partial_fit(self, X, y, sample_weight=None, classes=None):
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+    def hidden_layer_sizes(self):
+        return (self.n_hidden,)
 
 
 @fill_doc()
@@ -272,9 +59,7 @@ class FeedForwardClassifier(
     NetworkClassifierMixin,
     ClassifierMixin,
     TransformerMixin,
-    NetworkFitMixin,
-    _FeedForwardMixin,
-    BaseNetwork,
+    _OneHiddenLayer,
 ):
     """Single-hidden-layer feed-forward network classifier.
 
@@ -331,7 +116,7 @@ class FeedForwardClassifier(
     """
 
     _parameter_constraints = {
-        **_FeedForwardMixin._parameter_constraints,
+        **_OneHiddenLayer._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -372,30 +157,6 @@ class FeedForwardClassifier(
     ):
         self._store_params(locals())
 
-    @available_if(_stochastic_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """Train for one epoch on ``(X, y)``, continuing from the current state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
-            Class labels, or a label-indicator matrix.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-        classes : array-like of shape (n_classes,), default=None
-            Every class that can appear; required on the first call (except
-            for multilabel targets), ignored afterwards.
-
-        Returns
-        -------
-        self : object
-            The partially fitted estimator.
-        """
-        return self._classifier_partial_fit(X, y, sample_weight, classes)
-
 
 @fill_doc()
 class FeedForwardRegressor(
@@ -403,9 +164,7 @@ class FeedForwardRegressor(
     NetworkRegressorMixin,
     RegressorMixin,
     TransformerMixin,
-    NetworkFitMixin,
-    _FeedForwardMixin,
-    BaseNetwork,
+    _OneHiddenLayer,
 ):
     """Single-hidden-layer feed-forward network regressor.
 
@@ -429,7 +188,8 @@ class FeedForwardRegressor(
         ``huber_delta`` of the target and linear beyond (robust to outliers).
 
     huber_delta : float, default=1.0
-        Residual size where the Huber loss turns linear.
+        Residual size where the Huber loss turns linear (in standard units
+        of ``y`` when ``standardize=True``).
 
     Attributes
     ----------
@@ -443,9 +203,10 @@ class FeedForwardRegressor(
 
     Notes
     -----
-    Targets are not scaled: standardise ``y`` (e.g. with
-    ``sklearn.compose.TransformedTargetRegressor``) when its scale is far
-    from one.
+    With ``standardize=True`` (the default) the targets are standardised
+    too: the network trains in standard units of each output and
+    ``predict`` answers in the units of ``y``. The losses in ``history_`` and
+    ``loss_curve_``, and ``huber_delta``, are then in standard units.
 
     Examples
     --------
@@ -458,7 +219,7 @@ class FeedForwardRegressor(
     """
 
     _parameter_constraints = {
-        **_FeedForwardMixin._parameter_constraints,
+        **_OneHiddenLayer._parameter_constraints,
         "loss": [StrOptions({"squared_error", "huber"})],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
@@ -500,24 +261,3 @@ class FeedForwardRegressor(
         huber_delta=1.0,
     ):
         self._store_params(locals())
-
-    @available_if(_stochastic_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Train for one epoch on ``(X, y)``, continuing from the current state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        self : object
-            The partially fitted estimator.
-        """
-        return self._partial_fit(X, y, sample_weight)

@@ -139,7 +139,7 @@ class Fitter:
         output.params[1][...] = 0.0
         self._network.loss_and_gradient(self.X, target, self.w, 1.0 / self.total_weight)
         # the engine's loss is half the squared error
-        return 2.0 * projection.grads[0][:, 0].copy(), ridge._slopes[:, 0]
+        return 2.0 * projection.grads[0][:, 0].copy(), ridge.slopes[:, 0]
 
     def step(self, term, target):
         """The unscaled search step for the term's direction."""

@@ -12,10 +12,10 @@ from skdeep._engine import (
     Dataset,
     Dense,
     Dropout,
-    LBFGSTrainer,
     Network,
     Penalty,
-    StoppingCriteria,
+    TrainingConfig,
+    make_trainer,
 )
 from skdeep.utils._testing import check_directional_gradient
 
@@ -52,8 +52,10 @@ def test_activation_derivative(name, rng):
 
 def check_layer_gradients(layer, X, rng):
     """Check dX and every parameter gradient of ``layer`` for L = sum(R * Y)."""
-    network = Network([layer], LOSSES["squared_error"]())  # binds the params
-    network.theta[:] = rng.uniform(-1, 1, network.theta.size)
+    network = None
+    if layer.param_specs():
+        network = Network([layer], LOSSES["squared_error"]())  # binds the params
+        network.theta[:] = rng.uniform(-1, 1, network.theta.size)
     R = rng.standard_normal((X.shape[0], layer.forward(X.copy()).shape[1]))
 
     def value_x(x):
@@ -64,7 +66,7 @@ def check_layer_gradients(layer, X, rng):
         return layer.backward(R.copy(), need_input_grad=True).copy()
 
     assert check_directional_gradient(value_x, gradient_x, X, rng) < TOL
-    if not network.theta.size:
+    if network is None:
         return
 
     def value_theta(theta):
@@ -203,8 +205,8 @@ def test_frozen_layer_gets_no_gradient_and_stops_backprop(rng):
 def test_lbfgs_split_objective_gradient(penalty_name, rng):
     """The positive/negative split that L-BFGS-B uses for L1 is differentiable."""
     network = _small_network(rng)
-    penalty = Penalty.from_name(penalty_name, 0.05, l1_ratio=0.5)
-    trainer = LBFGSTrainer(network, penalty, StoppingCriteria())
+    trainer = make_trainer(network, TrainingConfig(solver="lbfgs"))
+    trainer.penalty = Penalty.from_name(penalty_name, 0.05, l1_ratio=0.5)
     data = Dataset(rng.standard_normal((8, 5)), np.eye(3)[rng.integers(0, 3, 8)])
     x = trainer._pack(network.theta) + 0.01  # strictly inside the bounds
 
@@ -315,4 +317,31 @@ def test_deep_network_gradient_with_skips_and_fixed_dropout(sparse_input, rng):
 
     theta = network.theta.copy()
     assert check_directional_gradient(value, gradient, theta, rng) < TOL
-    assert (layers[2]._mask == 0).any()  # the mask really dropped units
+    assert (layers[2]._cache["mask"] == 0).any()  # the mask really dropped units
+
+
+@pytest.mark.parametrize("first", [Activation("relu"), Dropout(0.5)])
+def test_a_network_must_not_start_with_an_in_place_layer(first):
+    with pytest.raises(ValueError, match="must start with a layer that writes"):
+        Network([first, Dense(3, 1)], LOSSES["squared_error"]())
+
+
+def test_layers_initialise_themselves_and_the_network_hands_out_its_generator(rng):
+    from skdeep._engine import SkipDense
+
+    dropout = Dropout(0.5)
+    layers = [Dense(4, 6), Activation("logistic"), dropout, SkipDense(6, 4, 5),
+              Activation("relu"), Dense(5, 2)]  # fmt: skip
+    network = Network(layers, LOSSES["log_loss"]())
+    network.initialize("glorot", np.random.default_rng(0))
+    draws = np.random.default_rng(0)
+    # each layer draws in order, with the factor of the activation above it
+    first = draws.uniform(-np.sqrt(2 / 10), np.sqrt(2 / 10), (4, 6))
+    np.testing.assert_array_equal(layers[0].params[0], first)
+    draws.uniform(size=6)
+    skip = draws.uniform(-np.sqrt(6 / 15), np.sqrt(6 / 15), (10, 5))
+    np.testing.assert_array_equal(layers[3].params[0], skip[:6])
+    np.testing.assert_array_equal(layers[3].params[1], skip[6:])
+    generator = np.random.default_rng(1)
+    network.set_rng(generator)
+    assert dropout.rng is generator

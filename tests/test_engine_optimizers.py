@@ -12,11 +12,10 @@ from skdeep._engine import (
     OPTIMIZERS,
     Dataset,
     Dense,
-    LBFGSTrainer,
-    MinibatchTrainer,
     Network,
     Penalty,
-    StoppingCriteria,
+    TrainingConfig,
+    make_trainer,
 )
 
 
@@ -120,10 +119,10 @@ def _linear_network():
 
 def test_lbfgs_matches_closed_form_ridge(rng):
     X, y = _linear_problem(rng)
-    n, alpha = len(y), 3.0
+    alpha = 3.0
     network = _linear_network()
-    criteria = StoppingCriteria(max_iter=500, tol=1e-10)
-    trainer = LBFGSTrainer(network, Penalty.from_name("l2", alpha / n), criteria)
+    config = TrainingConfig(solver="lbfgs", alpha=alpha, max_iter=500, tol=1e-10)
+    trainer = make_trainer(network, config)
     assert trainer.train(Dataset(X, y[:, None])) == "converged"
     Xc, yc = X - X.mean(0), y - y.mean()
     ridge = np.linalg.solve(Xc.T @ Xc + alpha * np.eye(6), Xc.T @ yc)
@@ -134,8 +133,10 @@ def test_lbfgs_l1_matches_lasso_with_exact_zeros(rng):
     X, y = _linear_problem(rng)
     n, alpha = len(y), 6.0
     network = _linear_network()
-    criteria = StoppingCriteria(max_iter=1000, tol=1e-12)
-    trainer = LBFGSTrainer(network, Penalty.from_name("l1", alpha / n), criteria)
+    config = TrainingConfig(
+        solver="lbfgs", penalty="l1", alpha=alpha, max_iter=1000, tol=1e-12
+    )
+    trainer = make_trainer(network, config)
     trainer.train(Dataset(X, y[:, None]))
     lasso = Lasso(alpha=alpha / n, tol=1e-12, max_iter=100_000).fit(X, y)
     coef = network.layers[0].params[0].ravel()
@@ -149,17 +150,17 @@ def test_minibatch_l1_reaches_lasso_zeros(solver, rng):
     X, y = _linear_problem(rng, n=400)
     alpha = 0.1 * len(y)
     network = _linear_network()
-    rate = 0.01 if solver == "sgd" else 0.02
-    optimizer = OPTIMIZERS[solver](network.theta.size, np.float64, rate)
-    trainer = MinibatchTrainer(
-        network,
-        optimizer,
-        Penalty.from_name("l1", alpha / len(y)),
-        StoppingCriteria(max_iter=300, tol=0, n_iter_no_change=1000),
+    config = TrainingConfig(
+        solver=solver,
+        learning_rate_init=0.01 if solver == "sgd" else 0.02,
+        penalty="l1",
+        alpha=alpha,
         batch_size=50,
-        shuffle=True,
-        rng=rng,
+        max_iter=300,
+        tol=0,
+        n_iter_no_change=1000,
     )
+    trainer = make_trainer(network, config, rng)
     trainer.train(Dataset(X, y[:, None]))
     lasso = Lasso(alpha=0.1).fit(X, y)
     coef = network.layers[0].params[0].ravel()
@@ -171,51 +172,80 @@ def test_minibatch_l1_reaches_lasso_zeros(solver, rng):
 def test_minibatch_epoch_allocates_no_batch_sized_arrays(solver, rng):
     """The hot path works in reused buffers.
 
-    An epoch allocates a permutation of the rows and, for its record, two
-    parameter-sized vectors; one batch of hidden activations is larger than
-    all of that, so any per-batch allocation of one would show.
+    A run allocates, once: snapshots of the parameters and optimizer state
+    (its start and its best epoch), a few parameter-sized vectors, its
+    minibatch buffers and a permutation of the rows per epoch.  One batch of
+    hidden activations is larger than all of that, so any per-batch
+    allocation of one would show.
     """
     import tracemalloc
 
     from skdeep._engine import Activation
 
-    X = rng.standard_normal((4096, 64))
-    Y = np.eye(10)[rng.integers(0, 10, 4096)]
-    layers = [Dense(64, 256), Activation("relu"), Dense(256, 10)]
+    X = rng.standard_normal((8192, 32))
+    Y = np.eye(10)[rng.integers(0, 10, 8192)]
+    layers = [Dense(32, 1024), Activation("relu"), Dense(1024, 10)]
     network = Network(layers, LOSSES["log_loss"]())
     network.initialize("glorot", rng)
-    optimizer = OPTIMIZERS[solver](network.theta.size, np.float64, 1e-3)
-    trainer = MinibatchTrainer(
-        network,
-        optimizer,
-        Penalty.from_name("l2", 1e-4),
-        StoppingCriteria(max_iter=1),
-        batch_size=256,
-        shuffle=True,
-        rng=rng,
-    )
+    config = TrainingConfig(solver=solver, max_iter=1, batch_size=1024)
     data = Dataset(X, Y)
-    trainer.train(data)  # first epoch: buffers are allocated
+    make_trainer(network, config, rng).train(data)  # layer buffers are allocated
+    trainer = make_trainer(network, config, rng)
     tracemalloc.start()
     trainer.train(data)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    one_batch_of_hidden_units = 256 * 256 * 8
-    per_epoch = 2 * network.theta.nbytes + X.shape[0] * 8 + 16_384
-    assert per_epoch < one_batch_of_hidden_units
-    assert peak < per_epoch
+    one_batch_of_hidden_units = 1024 * 1024 * 8
+    batch_buffers = 1024 * (32 + 10) * 8
+    per_run = 9 * network.theta.nbytes + batch_buffers + X.shape[0] * 8 + 65_536
+    assert per_run < one_batch_of_hidden_units
+    assert peak < per_run
 
 
-def test_adam_changing_betas_keeps_the_moments(rng):
+def test_adam_continued_with_other_betas_keeps_the_moments(rng):
     adam = OPTIMIZERS["adam"](4, np.float64, 0.01, beta_1=0.9, beta_2=0.999)
     theta, grad = rng.standard_normal(4), rng.standard_normal(4)
     adam.step(theta, grad)
     m, v = adam.m.copy(), adam.v.copy()
     np.testing.assert_allclose(m, 0.1 * grad)
     np.testing.assert_allclose(v, 0.001 * grad**2)
-    adam.set_betas(0.5, 0.9)
-    np.testing.assert_allclose(adam.m, m)
-    np.testing.assert_allclose(adam.v, v)
+    continued = OPTIMIZERS["adam"](4, np.float64, 0.01, beta_1=0.5, beta_2=0.9)
+    continued.continue_from(adam)
+    assert continued.t == 1
+    np.testing.assert_allclose(continued.m, m)
+    np.testing.assert_allclose(continued.v, v)
+
+
+def test_sgd_continues_its_scheduled_rate_unless_the_initial_rate_changed():
+    sgd = OPTIMIZERS["sgd"](3, np.float64, 0.5, lr_schedule="adaptive")
+    sgd.velocity[...] = [1.0, 2.0, 3.0]
+    sgd.trigger_stopping()  # the adaptive schedule divides the rate by 5
+    same = OPTIMIZERS["sgd"](3, np.float64, 0.5, lr_schedule="adaptive")
+    same.continue_from(sgd)
+    assert same.learning_rate == pytest.approx(0.1)
+    np.testing.assert_array_equal(same.velocity, [1.0, 2.0, 3.0])
+    other = OPTIMIZERS["sgd"](3, np.float64, 0.2, lr_schedule="adaptive")
+    other.continue_from(sgd)
+    assert other.learning_rate == 0.2
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_optimizer_pickles_its_state_but_no_scratch(solver, rng):
+    import pickle
+
+    optimizer = OPTIMIZERS[solver](10_000, np.float64, 0.01)
+    theta = rng.standard_normal(10_000)
+    optimizer.step(theta, rng.standard_normal(10_000))
+    restored = pickle.loads(pickle.dumps(optimizer))
+    for name, value in optimizer.snapshot().items():
+        np.testing.assert_array_equal(getattr(restored, name), value)
+    state = optimizer.snapshot().values()
+    state_bytes = sum(value.nbytes for value in state if hasattr(value, "nbytes"))
+    assert len(pickle.dumps(optimizer)) < state_bytes + 2_000
+    step = theta.copy()
+    optimizer.step(theta, np.ones(10_000))
+    restored.step(step, np.ones(10_000))
+    np.testing.assert_array_equal(theta, step)
 
 
 def test_staggered_buffers_are_independent_and_offset():

@@ -11,7 +11,11 @@ from sklearn.model_selection import train_test_split
 
 from skdeep import FeedForwardClassifier, FeedForwardRegressor
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+# These tests stop training early on purpose; any other ConvergenceWarning
+# (a divergence above all) still shows.
+MAX_ITER = pytest.mark.filterwarnings(
+    "ignore:Solver .* maximum iterations:sklearn.exceptions.ConvergenceWarning"
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +35,7 @@ def _weight_norm(model):
     return sum(float(np.sum(coef**2)) for coef in model.coefs_)
 
 
+@MAX_ITER
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_larger_alpha_gives_smaller_weights(solver, regression):
     X, y = regression
@@ -45,6 +50,7 @@ def test_larger_alpha_gives_smaller_weights(solver, regression):
     assert norms[0] > norms[1] > norms[2]
 
 
+@MAX_ITER
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_l1_penalty_gives_exact_zeros(solver, classification):
     X, y = classification
@@ -82,6 +88,7 @@ def test_early_stopping_restores_the_best_epoch(classification):
     assert val_loss < curve[-1]
 
 
+@MAX_ITER
 def test_early_stopping_splits_a_stratified_validation_set(classification):
     X, y = classification
     model = FeedForwardClassifier(
@@ -91,6 +98,7 @@ def test_early_stopping_splits_a_stratified_validation_set(classification):
     assert model.best_validation_score_ > 0.5
 
 
+@MAX_ITER
 def test_n_init_keeps_the_best_restart(regression):
     X, y = regression
     model = FeedForwardRegressor(
@@ -104,6 +112,7 @@ def test_n_init_keeps_the_best_restart(regression):
     assert residual <= model.loss_  # the kept network is the best one
 
 
+@MAX_ITER
 def test_n_init_selects_on_validation_loss(classification):
     X, y = classification
     X_train, X_val, y_train, y_val = train_test_split(X, y, random_state=1)
@@ -115,6 +124,7 @@ def test_n_init_selects_on_validation_loss(classification):
     assert val_loss == pytest.approx(model.restart_losses_.min())
 
 
+@MAX_ITER
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_same_random_state_same_model(solver, classification):
     X, y = classification
@@ -127,6 +137,7 @@ def test_same_random_state_same_model(solver, classification):
     assert not np.array_equal(first.coefs_[0], other.coefs_[0])
 
 
+@MAX_ITER
 @pytest.mark.parametrize("Model", [FeedForwardClassifier, FeedForwardRegressor])
 def test_float32_stays_float32(Model, classification):
     X, y = classification
@@ -140,6 +151,7 @@ def test_float32_stays_float32(Model, classification):
     assert model64.coefs_[0].dtype == np.float64
 
 
+@MAX_ITER
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_equals_dense(solver, fmt, classification):
@@ -180,6 +192,7 @@ def test_binary_multiclass_multilabel_and_string_labels():
     assert multilabel.score(X, indicator) > 0.7
 
 
+@MAX_ITER
 def test_multi_output_regression(regression):
     X, y = regression
     Y = np.column_stack([y, -2 * y])
@@ -188,6 +201,7 @@ def test_multi_output_regression(regression):
     assert model.score(X, Y) > 0.9
 
 
+@MAX_ITER
 def test_huber_is_robust_to_outliers(regression):
     X, y = regression
     y_dirty = y.copy()
@@ -201,6 +215,7 @@ def test_huber_is_robust_to_outliers(regression):
     assert huber.score(X[clean], y[clean]) > squared.score(X[clean], y[clean]) + 0.05
 
 
+@MAX_ITER
 def test_class_weight_balanced_raises_minority_recall():
     X, y = make_classification(
         n_samples=400, weights=[0.9, 0.1], flip_y=0.05, random_state=0
@@ -212,6 +227,7 @@ def test_class_weight_balanced_raises_minority_recall():
     assert recall(balanced) > recall(plain)
 
 
+@MAX_ITER
 def test_partial_fit_equals_fit_epoch_by_epoch(classification):
     X, y = classification
     common = dict(n_hidden=10, random_state=0, learning_rate_init=0.01)
@@ -224,12 +240,13 @@ def test_partial_fit_equals_fit_epoch_by_epoch(classification):
         np.testing.assert_array_equal(a, b)
 
 
+@MAX_ITER
 def test_warm_start_keeps_the_optimizer_state(regression):
     X, y = regression
     common = dict(n_hidden=10, random_state=0, tol=0, n_iter_no_change=1000)
     straight = FeedForwardRegressor(max_iter=10, **common).fit(X, y)
     warm = FeedForwardRegressor(max_iter=5, warm_start=True, **common).fit(X, y)
-    assert warm._trainer.optimizer.t > 0
+    assert warm._optimizer.t > 0
     warm.fit(X, y)
     assert warm.n_iter_ == 10
     for a, b in zip(straight.coefs_, warm.coefs_, strict=True):
@@ -238,6 +255,7 @@ def test_warm_start_keeps_the_optimizer_state(regression):
     assert cold.n_iter_ == 5
 
 
+@MAX_ITER
 def test_transform_is_the_hidden_layer(classification):
     X, y = classification
     model = FeedForwardClassifier(n_hidden=7, max_iter=5, random_state=0).fit(X, y)
@@ -250,6 +268,7 @@ def test_transform_is_the_hidden_layer(classification):
     assert list(names) == [f"feedforwardclassifier{i}" for i in range(7)]
 
 
+@MAX_ITER
 def test_history_records_every_epoch(classification, capsys):
     X, y = classification
     model = FeedForwardClassifier(
@@ -278,6 +297,7 @@ def test_param_change_tol_stops_training(regression):
     assert changes[-1] < 0.003 <= min(changes[:-1])
 
 
+@MAX_ITER
 def test_coefs_are_views_and_pickling_round_trips(classification):
     X, y = classification
     model = FeedForwardClassifier(n_hidden=6, max_iter=5, random_state=0).fit(X, y)
@@ -286,7 +306,7 @@ def test_coefs_are_views_and_pickling_round_trips(classification):
     restored.coefs_[1][...] = 0
     restored.intercepts_[1][...] = 0
     np.testing.assert_allclose(restored.predict_proba(X), 1 / 3)
-    assert len(pickle.dumps(model)) < 4 * model._network.theta.nbytes + 20_000
+    assert len(pickle.dumps(model)) <= 3 * model._network.theta.nbytes + 16_384
 
 
 def test_diverging_fit_warns_and_keeps_finite_predictions(regression):
@@ -299,6 +319,6 @@ def test_diverging_fit_warns_and_keeps_finite_predictions(regression):
     assert np.isfinite(model.predict(X)).all()
     assert np.isfinite(model.transform(X)).all()
     untrained = model.set_params(learning_rate_init=1e100)
-    with pytest.warns(ConvergenceWarning, match="epoch 1. No epoch ended finite"):
+    with pytest.warns(ConvergenceWarning, match="epoch 1.*initial, untrained weights"):
         untrained.fit(X, y * 1e100)
     assert np.isfinite(untrained.predict(X)).all()

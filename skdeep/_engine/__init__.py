@@ -5,6 +5,7 @@ their parameters into the objects below and keep the trained network.
 """
 
 from skdeep._engine.activations import ACTIVATIONS
+from skdeep._engine.history import History
 from skdeep._engine.initializers import INITIALIZERS
 from skdeep._engine.layers import (
     Activation,
@@ -22,8 +23,10 @@ from skdeep._engine.solvers import (
     Dataset,
     LBFGSTrainer,
     MinibatchTrainer,
-    StoppingCriteria,
+    TrainingConfig,
     Validation,
+    evaluate,
+    make_trainer,
 )
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "Dataset",
     "Dense",
     "Dropout",
+    "History",
     "INITIALIZERS",
     "LBFGSTrainer",
     "LOSSES",
@@ -42,6 +46,8 @@ __all__ = [
     "Penalty",
     "RidgeFunctions",
     "SkipDense",
-    "StoppingCriteria",
+    "TrainingConfig",
     "Validation",
+    "evaluate",
+    "make_trainer",
 ]

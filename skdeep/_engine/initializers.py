@@ -6,8 +6,10 @@ returns ``(coef, intercept)`` in float64; the network casts them to its dtype.
 - ``uniform``: the course's rule for standardized inputs, every weight and
   bias drawn from ``U[-init_scale, init_scale]`` (``init_scale=0.7``).
 - ``glorot``: Glorot and Bengio (2010), ``U[-b, b]`` with
-  ``b = sqrt(6 / (fan_in + fan_out))`` (``sqrt(2 / ...)`` for the logistic
-  activation), biases drawn the same way, as scikit-learn's MLP does.
+  ``b = sqrt(6 / (fan_in + fan_out))`` (``sqrt(2 / ...)`` when the layer's
+  own activation is the logistic function), biases drawn the same way.
+  scikit-learn's MLP uses the same bounds for hidden layers, but applies the
+  hidden activation's factor to the output layer too, where skdeep uses 6.
 - ``he``: He et al. (2015) for ReLU-like units, ``U[-b, b]`` with
   ``b = sqrt(6 / fan_in)``, biases zero.
 """

@@ -1,9 +1,9 @@
-"""In-place vector kernels for the hot path, in NumPy only.
+"""In-place vector kernels and reusable buffers for the hot path, in NumPy only.
 
 SciPy's BLAS ``axpy`` would fuse ``y += a * x`` into one pass, but NumPy and
 SciPy wheels each bundle their own OpenBLAS: calling the second one between
 NumPy's matrix products leaves two thread pools spinning against each other
-on the same cores, which made training several times slower.  So every
+on the same cores and slowing training down.  So every
 kernel here is a short sequence of NumPy ufuncs writing into buffers the
 caller owns.  (Splitting Adam's update across Python threads did not help
 either: OpenBLAS's worker thread still holds the second core right after a
@@ -41,3 +41,34 @@ def empty(shape, dtype, fill=None):
     if fill is not None:
         array.fill(fill)
     return array
+
+
+class Buffers:
+    """Scratch arrays reused from one call to the next, keyed by name.
+
+    ``get(key, shape, dtype)`` returns an array of ``shape`` that views the
+    first rows of the buffer called ``key``.  A buffer only grows, so once it
+    has seen the largest batch of a fit no call allocates again.  Buffers are
+    scratch: a pickle holds none of them.
+    """
+
+    def __init__(self):
+        self._arrays = {}
+        self._views = {}
+
+    def get(self, key, shape, dtype, fill=None):
+        """An array of ``shape`` (rows first); a new buffer holds ``fill`` if given."""
+        view = self._views.get((key, shape))
+        if view is not None and view.dtype == dtype:
+            return view
+        array = self._arrays.get(key)
+        if array is None or array.shape[0] < shape[0] or array.dtype != dtype:
+            array = self._arrays[key] = empty(shape, dtype, fill)
+            # forget the views of the buffer this one replaces
+            for cached in [k for k in self._views if k[0] == key]:
+                del self._views[cached]
+        view = self._views[(key, shape)] = array[: shape[0]]
+        return view
+
+    def __reduce__(self):
+        return (Buffers, ())

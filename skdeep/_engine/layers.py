@@ -11,8 +11,12 @@ The layer contract, readable on one screen:
 - ``backward(dY, need_input_grad)`` fills ``grads`` and returns ``dL/dX``
   (``None`` when ``need_input_grad`` is False, which spares the first layer a
   matrix product).
+- ``initialize(initializer, rng, activation, init_scale)`` draws the layer's
+  own initial parameters (a no-op for layers without any).
 - ``trainable = False`` freezes a layer: its gradients stay zero and ``backward``
   only propagates.
+- What ``forward`` leaves for ``backward`` goes in ``_cache`` and outputs in
+  ``_buffers``: neither is pickled.
 
 Activation layers work in place on their input, which is always a buffer
 owned by the layer before them; dropout writes to a buffer of its own, since
@@ -22,22 +26,43 @@ the activation below it still needs its output for its derivative.
 import numpy as np
 
 from skdeep._engine.activations import ACTIVATIONS
-from skdeep._engine.kernels import empty
+from skdeep._engine.kernels import Buffers
 
 
 class Layer:
-    """Base class: no parameters, reusable buffers, pickles without them."""
+    """Base class: no parameters, reusable buffers, pickles without scratch.
+
+    Class attributes describe a layer kind to the network:
+
+    - ``owns_output``: the output lives in a buffer of the layer's own (not
+      in its input, as for the in-place activations), so the layer may come
+      first in a network without overwriting the caller's data;
+    - ``needs_rng``: the layer draws random numbers (dropout); the network
+      hands it a generator through ``rng``;
+    - ``activation_name``: the activation this layer applies, which tells the
+      layer below it how to initialise its weights;
+    - ``takes_network_input``: ``forward`` also receives the network's input.
+    """
 
     trainable = True
+    owns_output = False
+    needs_rng = False
+    activation_name = None
     takes_network_input = False
 
     def __init__(self):
         self.params = []
         self.grads = []
+        self._buffers = Buffers()
+        # what the last forward pass left for backward
+        self._cache = {}
 
     def param_specs(self):
         """Return a list of ``(shape, penalized)``, one per parameter array."""
         return []
+
+    def initialize(self, initializer, rng, activation, init_scale):
+        """Draw initial parameters; ``activation`` is the one applied above."""
 
     def freeze(self):
         """Hold this layer's parameters fixed during training."""
@@ -50,44 +75,20 @@ class Layer:
         self.trainable = True
 
     def _buffer(self, key, n_rows, n_cols, dtype, fill=None):
-        """Return an ``(n_rows, n_cols)`` view of a reusable buffer.
-
-        The buffer only grows, so once it has seen the largest batch of a fit
-        no call allocates again.  A new buffer holds ``fill`` if given.
-        """
-        views = self.__dict__.setdefault("_buffers", {})
-        view = views.get((key, n_rows))
-        if view is not None and view.dtype == dtype:
-            return view
-        buf = views.get(key)
-        if buf is None or buf.shape[0] < n_rows or buf.dtype != dtype:
-            buf = empty((n_rows, n_cols), dtype, fill)
-            # forget the views of the buffer this one replaces
-            for cached in [k for k in views if isinstance(k, tuple) and k[0] == key]:
-                del views[cached]
-            views[key] = buf
-        views[(key, n_rows)] = buf[:n_rows]
-        return views[(key, n_rows)]
+        """An ``(n_rows, n_cols)`` array reused across calls (see ``Buffers``)."""
+        return self._buffers.get(key, (n_rows, n_cols), dtype, fill)
 
     def __getstate__(self):
-        # Buffers and cached activations are scratch space; parameters are
-        # views that the owning network re-binds after unpickling.
+        # Parameters are views that the owning network re-binds after
+        # unpickling; the cache holds the last batch's data.
         state = self.__dict__.copy()
-        for key in (
-            "_buffers",
-            "_input",
-            "_output",
-            "_mask",
-            "_slopes",
-            "params",
-            "grads",
-        ):
+        for key in ("params", "grads", "_cache"):
             state.pop(key, None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self.params, self.grads = [], []
+        self.params, self.grads, self._cache = [], [], {}
 
 
 class Dense(Layer):
@@ -96,6 +97,8 @@ class Dense(Layer):
     With ``bias=False`` it is the linear map ``X W`` (projection pursuit's
     projections onto its directions).
     """
+
+    owns_output = True
 
     def __init__(self, n_in, n_out, bias=True):
         super().__init__()
@@ -107,6 +110,14 @@ class Dense(Layer):
         specs = [((self.n_in, self.n_out), True)]
         return specs + [((self.n_out,), False)] if self.bias else specs
 
+    def initialize(self, initializer, rng, activation, init_scale):
+        coef, intercept = initializer(
+            self.n_in, self.n_out, activation, rng, init_scale
+        )
+        self.params[0][...] = coef
+        if self.bias:
+            self.params[1][...] = intercept
+
     def forward(self, X, training=False):
         coef = self.params[0]
         out = self._buffer("out", X.shape[0], self.n_out, coef.dtype)
@@ -116,19 +127,19 @@ class Dense(Layer):
             out[...] = X @ coef
         if self.bias:
             out += self.params[1]
-        self._input = X
+        self._cache["input"] = X
         return out
 
     def backward(self, dY, need_input_grad=True):
         coef = self.params[0]
         if self.trainable:
-            X = self._input
+            X = self._cache["input"]
             if isinstance(X, np.ndarray):
                 np.matmul(X.T, dY, out=self.grads[0])
             else:
                 self.grads[0][...] = X.T @ dY
         if self.trainable and self.bias:
-            # ones @ dY is a BLAS gemv, several times faster than dY.sum(0)
+            # ones @ dY is a BLAS matrix-vector product, which beats dY.sum(0)
             ones = self._buffer("ones", dY.shape[0], 1, dY.dtype, fill=1)[:, 0]
             np.matmul(ones, dY, out=self.grads[1])
         if not need_input_grad:
@@ -146,6 +157,7 @@ class SkipDense(Layer):
     passes ``X0`` to every layer whose ``takes_network_input`` is True.
     """
 
+    owns_output = True
     takes_network_input = True
 
     def __init__(self, n_in, n_inputs, n_out):
@@ -162,21 +174,29 @@ class SkipDense(Layer):
             ((self.n_out,), False),
         ]
 
+    def initialize(self, initializer, rng, activation, init_scale):
+        # one draw over both inputs, whose rows are then split between them
+        fan_in = self.n_in + self.n_inputs
+        coef, intercept = initializer(fan_in, self.n_out, activation, rng, init_scale)
+        self.params[0][...] = coef[: self.n_in]
+        self.params[1][...] = coef[self.n_in :]
+        self.params[2][...] = intercept
+
     def forward(self, H, training=False, network_input=None):
         coef, skip_coef, intercept = self.params
         out = self._buffer("out", H.shape[0], self.n_out, coef.dtype)
         np.matmul(H, coef, out=out)
         out += _product(network_input, skip_coef)
         out += intercept
-        self._input, self._network_input = H, network_input
+        self._cache["input"], self._cache["network_input"] = H, network_input
         return out
 
     def backward(self, dY, need_input_grad=True):
         coef = self.params[0]
         if self.trainable:
             coef_grad, skip_grad, intercept_grad = self.grads
-            np.matmul(self._input.T, dY, out=coef_grad)
-            skip_grad[...] = _product(self._network_input.T, dY)
+            np.matmul(self._cache["input"].T, dY, out=coef_grad)
+            skip_grad[...] = _product(self._cache["network_input"].T, dY)
             ones = self._buffer("ones", dY.shape[0], 1, dY.dtype, fill=1)[:, 0]
             np.matmul(ones, dY, out=intercept_grad)
         if not need_input_grad:
@@ -199,6 +219,10 @@ class Activation(Layer):
         self.name = name
         self.activation = ACTIVATIONS[name]
 
+    @property
+    def activation_name(self):
+        return self.name
+
     def _scratch(self, X):
         """A work buffer and a (never written) buffer of zeros shaped like X."""
         n_rows, n_cols = X.shape
@@ -208,12 +232,12 @@ class Activation(Layer):
     def forward(self, X, training=False):
         work, zeros = self._scratch(X)
         self.activation.forward(X, work, zeros)
-        self._output = X
+        self._cache["output"] = X
         return X
 
     def backward(self, dY, need_input_grad=True):
         work, zeros = self._scratch(dY)
-        self.activation.multiply_derivative(self._output, dY, work, zeros)
+        self.activation.multiply_derivative(self._cache["output"], dY, work, zeros)
         return dY
 
 
@@ -222,9 +246,11 @@ class Dropout(Layer):
 
     Kept units are scaled by ``1 / (1 - rate)`` so that the expected activation
     is unchanged and prediction (``training=False``) is the identity.  Masks are
-    drawn from ``rng``, a :class:`numpy.random.Generator` the trainer sets from
-    the estimator's ``random_state``.
+    drawn from ``rng``, a :class:`numpy.random.Generator` that the network
+    sets (see ``Network.set_rng``).
     """
+
+    needs_rng = True
 
     def __init__(self, rate, rng=None):
         super().__init__()
@@ -232,8 +258,9 @@ class Dropout(Layer):
         self.rng = rng
 
     def forward(self, X, training=False):
-        self._active = training and self.rate > 0
-        if not self._active:
+        active = training and self.rate > 0
+        self._cache["mask"] = None
+        if not active:
             return X
         mask = self._buffer("mask", X.shape[0], X.shape[1], X.dtype)
         self.rng.random(out=mask, dtype=mask.dtype)
@@ -243,13 +270,19 @@ class Dropout(Layer):
         # derivative from its output, which must stay as it was.
         out = self._buffer("out", X.shape[0], X.shape[1], X.dtype)
         np.multiply(X, mask, out=out)
-        self._mask = mask
+        self._cache["mask"] = mask
         return out
 
     def backward(self, dY, need_input_grad=True):
-        if self._active:
-            dY *= self._mask
+        mask = self._cache["mask"]
+        if mask is not None:
+            dY *= mask
         return dY
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["rng"] = None  # the network's generator is set for each run
+        return state
 
 
 class RidgeFunctions(Layer):
@@ -261,6 +294,8 @@ class RidgeFunctions(Layer):
     multiplies by ``g_m'``.  ``orders``, when set, holds ``argsort`` of each
     input column for the next forward pass, which speeds the evaluation.
     """
+
+    owns_output = True
 
     def __init__(self, functions):
         super().__init__()
@@ -274,10 +309,15 @@ class RidgeFunctions(Layer):
             order = None if self.orders is None else self.orders[m]
             out[:, m], slopes[:, m] = function.evaluate(X[:, m], order)
         self.orders = None  # valid for one input only
-        self._slopes = slopes
+        self._cache["slopes"] = slopes
         return out
+
+    @property
+    def slopes(self):
+        """``g_m'`` at the inputs of the last forward pass, column by column."""
+        return self._cache["slopes"]
 
     def backward(self, dY, need_input_grad=True):
         dX = self._buffer("dX", dY.shape[0], dY.shape[1], dY.dtype)
-        np.multiply(dY, self._slopes, out=dX)
+        np.multiply(dY, self.slopes, out=dX)
         return dX

@@ -16,7 +16,7 @@ full-data gradient be accumulated chunk by chunk.
 import numpy as np
 from scipy.special import expit
 
-from skdeep._engine.kernels import empty
+from skdeep._engine.kernels import Buffers
 
 
 class OutputLoss:
@@ -26,23 +26,9 @@ class OutputLoss:
     out_activation = None
 
     def _buffer(self, key, shape, dtype, fill=None):
-        views = self.__dict__.setdefault("_buffers", {})
-        view = views.get((key, shape))
-        if view is not None and view.dtype == dtype:
-            return view
-        buf = views.get(key)
-        if buf is None or buf.shape[0] < shape[0] or buf.dtype != dtype:
-            buf = empty(shape, dtype, fill)
-            for cached in [k for k in views if isinstance(k, tuple) and k[0] == key]:
-                del views[cached]
-            views[key] = buf
-        views[(key, shape)] = buf[: shape[0]]
-        return views[(key, shape)]
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_buffers", None)
-        return state
+        """A scratch array of ``shape`` reused across calls (see ``Buffers``)."""
+        buffers = self.__dict__.setdefault("_buffers", Buffers())
+        return buffers.get(key, shape, dtype, fill)
 
     def forward(self, Z):
         return Z

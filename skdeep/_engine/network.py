@@ -11,7 +11,6 @@ import numpy as np
 
 from skdeep._engine.initializers import INITIALIZERS
 from skdeep._engine.kernels import empty
-from skdeep._engine.layers import Activation, Dense, SkipDense
 
 PREDICT_CHUNK_ROWS = 4096
 
@@ -22,8 +21,9 @@ class Network:
     Parameters
     ----------
     layers : list of Layer
-        The first layer must own its output buffer (a ``Dense`` layer), since
-        activation layers work in place.
+        The first layer must own its output buffer (``owns_output``, as a
+        ``Dense`` layer does): the layers above may work in place on it, and
+        must never work on the caller's data.
     loss : OutputLoss
         Output activation fused with the training loss.
     dtype : dtype
@@ -32,6 +32,13 @@ class Network:
 
     def __init__(self, layers, loss, dtype=np.float64):
         self.layers = list(layers)
+        if not self.layers or not self.layers[0].owns_output:
+            first = type(self.layers[0]).__name__ if self.layers else "nothing"
+            raise ValueError(
+                f"A network must start with a layer that writes its output to a "
+                f"buffer of its own (such as Dense); got {first}, which would "
+                "work in place on the network's input."
+            )
         self.loss = loss
         self.dtype = np.dtype(dtype)
         self._bind(empty(self._n_params(), self.dtype, fill=0))
@@ -80,27 +87,22 @@ class Network:
         return [layer for layer in self.layers if layer.param_specs()]
 
     def initialize(self, init, rng, init_scale=0.7):
-        """Draw every dense layer's weights with the initializer named ``init``."""
+        """Have every layer draw its parameters with the initializer ``init``.
+
+        A layer's initializer may depend on the activation applied right
+        above it (Glorot's bound for the logistic function).
+        """
         initializer = INITIALIZERS[init]
-        for index, layer in enumerate(self.layers):
-            if not isinstance(layer, Dense | SkipDense):
-                continue
-            following = self.layers[index + 1 : index + 2]
-            activation = (
-                following[0].name
-                if following and isinstance(following[0], Activation)
-                else None
-            )
-            fan_in = layer.n_in + getattr(layer, "n_inputs", 0)
-            coef, intercept = initializer(
-                fan_in, layer.n_out, activation, rng, init_scale
-            )
-            # a skip layer splits its rows between the previous layer and the input
-            layer.params[0][...] = coef[: layer.n_in]
-            if isinstance(layer, SkipDense):
-                layer.params[1][...] = coef[layer.n_in :]
-            if layer.bias:
-                layer.params[-1][...] = intercept
+        above = [*self.layers[1:], None]
+        for layer, next_layer in zip(self.layers, above, strict=True):
+            activation = None if next_layer is None else next_layer.activation_name
+            layer.initialize(initializer, rng, activation, init_scale)
+
+    def set_rng(self, rng):
+        """Hand the generator ``rng`` to every layer that draws random numbers."""
+        for layer in self.layers:
+            if layer.needs_rng:
+                layer.rng = rng
 
     def forward(self, X, training=False, n_layers=None):
         """Return the output of the first ``n_layers`` layers.

@@ -4,6 +4,12 @@ Each optimizer keeps its state in flat vectors the size of ``theta`` and a
 scratch vector, so a step allocates nothing.  ``step(theta, grad, penalty,
 n_weights)`` applies one update and then, if the penalty has an L1 part, its
 proximal step to ``theta[:n_weights]`` with the step size just used.
+
+The state (``STATE``: moments, velocity, step count, current rate) is what a
+warm start continues; ``continue_from(previous)`` takes it over from an
+optimizer of an earlier run, under this optimizer's hyper-parameters.
+``snapshot()`` and ``restore()`` copy it out and back (the best epoch).  The
+scratch vector is rebuilt on demand and never pickled.
 """
 
 import math
@@ -13,7 +19,42 @@ import numpy as np
 from skdeep._engine.kernels import axpy, empty
 
 
-class SGD:
+class _Optimizer:
+    """State handling shared by the optimizers."""
+
+    STATE = ()
+
+    @property
+    def _work(self):
+        work = self.__dict__.get("_work_array")
+        if work is None:
+            work = self._work_array = empty(self._size, self._dtype)
+        return work
+
+    def snapshot(self):
+        """A copy of the state."""
+        return {
+            name: value.copy() if isinstance(value, np.ndarray) else value
+            for name, value in ((name, getattr(self, name)) for name in self.STATE)
+        }
+
+    def restore(self, snapshot):
+        """Put back a state taken by ``snapshot``."""
+        for name, value in snapshot.items():
+            current = getattr(self, name)
+            if isinstance(current, np.ndarray):
+                np.copyto(current, value)
+            else:
+                setattr(self, name, value)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for scratch in ("_work_array", "_step_sizes"):
+            state.pop(scratch, None)
+        return state
+
+
+class SGD(_Optimizer):
     """Stochastic gradient descent with momentum or Nesterov momentum.
 
     ``v <- momentum v - lr g`` then ``theta <- theta + v`` (classical), or
@@ -28,6 +69,8 @@ class SGD:
     at the end of each epoch; ``"adaptive"``, divide by 5 each time training
     stalls, stopping once ``lr <= 1e-6``.
     """
+
+    STATE = ("velocity", "learning_rate")
 
     def __init__(
         self,
@@ -45,8 +88,15 @@ class SGD:
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
+        self._size, self._dtype = n_params, np.dtype(dtype)
         self.velocity = empty(n_params, dtype, fill=0)
-        self._work = empty(n_params, dtype)
+
+    def continue_from(self, previous):
+        """Take over the velocity and, if ``learning_rate_init`` is unchanged,
+        the scheduled rate of ``previous``, an SGD of an earlier run."""
+        np.copyto(self.velocity, previous.velocity)
+        if previous.learning_rate_init == self.learning_rate_init:
+            self.learning_rate = previous.learning_rate
 
     def step(self, theta, grad, penalty=None, n_weights=0):
         """Update ``theta`` in place from ``grad``."""
@@ -91,7 +141,7 @@ class SGD:
         return False
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam (Kingma and Ba, 2015) with the bias correction folded into the rate.
 
     ``m <- b1 m + (1 - b1) g``, ``v <- b2 v + (1 - b2) g^2``,
@@ -104,6 +154,8 @@ class Adam:
     updates ``b1 m' + g`` and ``b2 v' + g^2`` take one pass fewer each; the
     constants go into the step.
     """
+
+    STATE = ("t", "_m_sum", "_v_sum")
 
     def __init__(
         self,
@@ -120,9 +172,18 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
+        self._size, self._dtype = n_params, np.dtype(dtype)
         self._m_sum = empty(n_params, dtype, fill=0)
         self._v_sum = empty(n_params, dtype, fill=0)
-        self._work = empty(n_params, dtype)
+
+    def continue_from(self, previous):
+        """Take over the step count and moments of ``previous``, an Adam of an
+        earlier run, converted to this optimizer's decay rates."""
+        self.t = previous.t
+        np.multiply(previous._m_sum, (1 - previous.beta_1) / (1 - self.beta_1),
+                    out=self._m_sum)  # fmt: skip
+        np.multiply(previous._v_sum, (1 - previous.beta_2) / (1 - self.beta_2),
+                    out=self._v_sum)  # fmt: skip
 
     @property
     def m(self):
@@ -133,12 +194,6 @@ class Adam:
     def v(self):
         """Second-moment estimate (before bias correction)."""
         return (1 - self.beta_2) * self._v_sum
-
-    def set_betas(self, beta_1, beta_2):
-        """Change the decay rates, keeping the moment estimates."""
-        self._m_sum *= (1 - self.beta_1) / (1 - beta_1)
-        self._v_sum *= (1 - self.beta_2) / (1 - beta_2)
-        self.beta_1, self.beta_2 = beta_1, beta_2
 
     def step(self, theta, grad, penalty=None, n_weights=0):
         """Update ``theta`` in place from ``grad``."""

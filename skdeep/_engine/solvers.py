@@ -1,16 +1,11 @@
-"""Training loops: shuffled minibatches for SGD and Adam, full-batch L-BFGS.
+"""Training runs: shuffled minibatches for SGD and Adam, full-batch L-BFGS.
 
-A trainer owns a network, its optimizer state and the per-epoch history, so a
-second call to ``train`` (warm start, ``partial_fit``) continues where the first
-stopped.  Every epoch appends one record to ``history``::
-
-    {"stage", "epoch", "loss", "val_loss", "val_score", "param_change",
-     "grad_norms", "learning_rate", "seconds"}
-
-``loss`` is the training objective (weighted mean loss plus penalty),
-``param_change`` the course's second stopping signal
-``||theta_t - theta_{t-1}|| / ||theta_{t-1}||``, and ``grad_norms`` the mean over
-the epoch's minibatches of each parameterised layer's weight-gradient norm.
+A run is built fresh for every ``fit`` or ``partial_fit`` by
+:func:`make_trainer`, from the network to train and one immutable
+:class:`TrainingConfig`; what a later run continues (the parameters, the
+optimizer's state, the shuffling generator) is handed to it, and nothing else
+of a run outlives it.  Each epoch appends a record to ``history`` (see
+:mod:`skdeep._engine.history`).
 
 Training stops, and ``train`` returns the reason, when
 
@@ -19,10 +14,15 @@ Training stops, and ``train`` returns the reason, when
   stopping, else training loss) did not improve by ``tol`` for more than
   ``n_iter_no_change`` epochs (``"adaptive"`` SGD first shrinks its rate);
 - ``"param_change"``: ``param_change`` fell below ``param_change_tol``;
-- ``"diverged"``: the loss or the parameters stopped being finite; the
-  parameters are restored to the last finite epoch.
+- ``"diverged"``: the training loss or the parameters stopped being finite,
+  or the loss rose ``DIVERGENCE_FACTOR`` times above its lowest value and
+  above where the run started.  The run then keeps whichever is better on
+  the training data: the state after its best epoch or the state it started
+  from (``kept`` says which);
+- for L-BFGS, ``"converged"`` and ``"line_search_failed"`` as SciPy reports.
 """
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -31,10 +31,107 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
+from skdeep._engine.history import format_record, single
 from skdeep._engine.kernels import empty
-from skdeep._engine.layers import Dropout
+from skdeep._engine.optimizers import OPTIMIZERS
+from skdeep._engine.penalties import Penalty
 
 CHUNK_ROWS = 4096
+#: A training loss this many times its lowest value (and above the run's
+#: starting loss) means the run diverged.
+DIVERGENCE_FACTOR = 1e4
+# Below this a loss is an exact fit, and rounding noise is no divergence.
+_NEGLIGIBLE_LOSS = 1e-12
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Every setting of a training run, fixed for the run.
+
+    The fields mirror the network estimators' parameters of the same names;
+    ``batch_size=None`` means ``min(200, n_samples)``.
+    """
+
+    solver: str = "adam"
+    learning_rate_init: float = 0.001
+    learning_rate: str = "constant"
+    power_t: float = 0.5
+    momentum: float = 0.9
+    nesterovs_momentum: bool = True
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    penalty: str | None = "l2"
+    alpha: float = 0.0001
+    l1_ratio: float = 0.15
+    batch_size: int | None = None
+    shuffle: bool = True
+    max_iter: int = 200
+    tol: float = 1e-4
+    n_iter_no_change: float = 10
+    early_stopping: bool = False
+    param_change_tol: float | None = None
+    max_fun: int = 15000
+    clip_norm: float | None = None
+    verbose: int = 0
+
+    def batch_rows(self, n_samples):
+        """Rows per minibatch for a training set of ``n_samples``."""
+        return min(200 if self.batch_size is None else self.batch_size, n_samples)
+
+    def penalty_for(self, total_weight):
+        """The weight penalty: ``alpha`` per unit of sample weight, as
+        scikit-learn's MLP, whatever the batch size."""
+        return Penalty.from_name(self.penalty, self.alpha / total_weight, self.l1_ratio)
+
+    def replace(self, **changes):
+        """A copy with some fields changed (pre-training stages)."""
+        return dataclasses.replace(self, **changes)
+
+
+def make_optimizer(config, network):
+    """A new optimizer of ``config.solver`` for ``network``'s parameters."""
+    size, dtype = network.theta.size, network.dtype
+    if config.solver == "sgd":
+        return OPTIMIZERS["sgd"](
+            size, dtype, config.learning_rate_init, config.learning_rate,
+            config.momentum, config.nesterovs_momentum, config.power_t,
+        )  # fmt: skip
+    return OPTIMIZERS["adam"](
+        size, dtype, config.learning_rate_init, config.beta_1, config.beta_2,
+        config.epsilon,
+    )  # fmt: skip
+
+
+def make_trainer(network, config, rng=None, previous=None, *, stage=None,
+                 first_epoch=1):  # fmt: skip
+    """A fresh training run of ``network`` under ``config``.
+
+    Parameters
+    ----------
+    network : Network
+        Trained in place.
+    config : TrainingConfig
+    rng : numpy.random.Generator or None
+        Draws the epoch orders and dropout masks (minibatch solvers).
+    previous : optimizer or None
+        The optimizer of an earlier run of this network: a run of the same
+        solver continues its state under ``config``'s hyper-parameters.
+    stage : str or None
+        Label of the run's records (a pre-training stage).
+    first_epoch : int
+        Number of the run's first epoch in the model's history.
+    """
+    if config.solver == "lbfgs":
+        trainer = LBFGSTrainer(network, config, stage)
+    else:
+        optimizer = make_optimizer(config, network)
+        if type(previous) is type(optimizer):
+            optimizer.continue_from(previous)
+        network.set_rng(rng)
+        trainer = MinibatchTrainer(network, config, optimizer, rng, stage)
+    trainer.first_epoch = first_epoch
+    return trainer
 
 
 @dataclass
@@ -73,113 +170,232 @@ class Validation:
     score: Callable
 
 
-@dataclass
-class StoppingCriteria:
-    """When a trainer stops; see the module docstring."""
+def mean_loss(network, data):
+    """Weighted mean loss of ``network`` (without dropout) on ``data``."""
+    total = 0.0
+    for start in range(0, data.n_samples, CHUNK_ROWS):
+        X, Y, sw = data.rows(start, start + CHUNK_ROWS)
+        total += network.loss.loss(network.forward(X), Y, sw)
+    return total / data.total_weight
 
-    max_iter: int = 200
-    tol: float = 1e-4
-    n_iter_no_change: int = 10
-    early_stopping: bool = False
-    param_change_tol: float | None = None
+
+def evaluate(network, validation):
+    """Validation loss and score of ``network``, or (None, None)."""
+    if validation is None:
+        return None, None
+    data = validation.data
+    P = network.predict(data.X)
+    loss = network.loss.loss(P, data.Y, data.sample_weight) / data.total_weight
+    return loss, float(validation.score(P, data.Y, data.sample_weight))
+
+
+class _Watch:
+    """The stopping rules of one run: the best epoch so far and the counters."""
+
+    def __init__(self, config):
+        self.config = config
+        self.best_monitored = np.inf
+        self.lowest_loss = np.inf
+        self.start_loss = None
+        self.no_improvement = 0
+
+    def check(self, record, improved, stalled):
+        """Update from one epoch's record; return why to stop, or None.
+
+        ``improved()`` is called when the monitored loss reaches a new best,
+        ``stalled()`` when it has not improved for too long.
+        """
+        loss = record["loss"]
+        if not (math.isfinite(loss) and math.isfinite(record["param_change"])):
+            return "diverged"
+        if self._exploded(loss):
+            return "diverged"
+        self.lowest_loss = min(self.lowest_loss, loss)
+        config = self.config
+        monitored = record["val_loss"] if config.early_stopping else loss
+        if monitored > self.best_monitored - config.tol:
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        if monitored < self.best_monitored:
+            self.best_monitored = monitored
+            improved()
+        tol = config.param_change_tol
+        if tol is not None and record["param_change"] < tol:
+            return "param_change"
+        if self.no_improvement > config.n_iter_no_change:
+            if stalled():
+                return "no_improvement"
+            self.no_improvement = 0
+        return None
+
+    def _exploded(self, loss):
+        """Far above the lowest loss so far and above where the run started."""
+        if self.start_loss is None:
+            return False
+        lowest = max(min(self.lowest_loss, self.start_loss), _NEGLIGIBLE_LOSS)
+        return loss > DIVERGENCE_FACTOR * lowest and loss > self.start_loss
 
 
 class Trainer:
-    """What every trainer shares: history, validation and stopping."""
+    """What every run shares: its records and their counters.
 
-    def __init__(self, network, penalty, criteria, verbose=0):
+    After ``train``, ``history`` holds the run's records, ``epochs`` and
+    ``samples_seen`` what it trained, ``loss`` the training objective of the
+    state it ended in, and ``kept`` what a diverged run kept ("best" or
+    "start"; None otherwise).  ``first_epoch`` numbers its first record.
+    """
+
+    optimizer = None
+
+    def __init__(self, network, config, stage=None):
         self.network = network
-        self.penalty = penalty
-        self.criteria = criteria
-        self.verbose = verbose
+        self.config = config
+        self.stage = stage
+        self.first_epoch = 1
         self.history = []
-        #: A label for the records of the next training, e.g. a pre-training stage.
-        self.stage = None
+        self.epochs = 0
+        self.samples_seen = 0
         self.loss = None
-        self.n_iter = 0
-        self.n_samples_seen = 0
-        self.best_metric = np.inf
-        self.best_theta = None
-        self._no_improvement = 0
-
-    def evaluate(self, validation):
-        """Validation loss and score of the current network, or (None, None)."""
-        if validation is None:
-            return None, None
-        data = validation.data
-        P = self.network.predict(data.X)
-        loss = self.network.loss.loss(P, data.Y, data.sample_weight)
-        loss /= data.total_weight
-        return loss, float(validation.score(P, data.Y, data.sample_weight))
+        self.kept = None
 
     def _record(self, loss, grad_norms, theta_before, started, validation):
         """Append this epoch's record to the history and print it if verbose."""
         theta = self.network.theta
         before = float(np.linalg.norm(theta_before))
         change = float(np.linalg.norm(theta - theta_before)) / max(before, 1e-12)
-        val_loss, val_score = self.evaluate(validation)
+        val_loss, val_score = evaluate(self.network, validation)
         record = {
             "stage": self.stage,
-            "epoch": self.n_iter,
-            "loss": loss,
+            "epoch": self.first_epoch + self.epochs - 1,
+            "loss": float(loss),
             "val_loss": val_loss,
             "val_score": val_score,
-            "param_change": change,
-            "grad_norms": [float(norm) for norm in grad_norms],
+            "param_change": single(change),
+            "grad_norms": [single(norm) for norm in grad_norms],
             "learning_rate": self._learning_rate(),
-            "seconds": time.perf_counter() - started,
+            "seconds": single(time.perf_counter() - started),
         }
         self.history.append(record)
-        if self.verbose:
+        if self.config.verbose:
             print(format_record(record), flush=True)
         return record
 
     def _learning_rate(self):
         return None
 
-    def _stop_reason(self, record):
-        """Update the stopping state from one record; return why to stop."""
-        if not (
-            math.isfinite(record["loss"]) and math.isfinite(record["param_change"])
-        ):
-            return "diverged"
-        criteria = self.criteria
-        monitored = record["val_loss"] if criteria.early_stopping else record["loss"]
-        if monitored > self.best_metric - criteria.tol:
-            self._no_improvement += 1
-        else:
-            self._no_improvement = 0
-        if monitored < self.best_metric:
-            self.best_metric = monitored
-            if criteria.early_stopping:
-                self.best_theta = self.network.theta.copy()
-        tol = criteria.param_change_tol
-        if tol is not None and record["param_change"] < tol:
-            return "param_change"
-        if self._no_improvement > criteria.n_iter_no_change:
-            if self._stalled():
-                return "no_improvement"
-            self._no_improvement = 0
-        return None
 
-    def _stalled(self):
-        return True
+class MinibatchTrainer(Trainer):
+    """Shuffled minibatch training with an SGD or Adam optimizer.
 
-    def restore_best(self):
-        """Early stopping: put back the weights of the best validation epoch."""
-        if self.criteria.early_stopping and self.best_theta is not None:
-            np.copyto(self.network.theta, self.best_theta)
+    Gradients whose norm exceeds ``config.clip_norm`` are rescaled to that
+    norm (gradient clipping); the recorded layer norms are those before
+    clipping.  Build it with :func:`make_trainer`.
+    """
 
+    def __init__(self, network, config, optimizer, rng, stage=None):
+        super().__init__(network, config, stage)
+        self.optimizer = optimizer
+        self.rng = rng
 
-def format_record(record):
-    """One progress line for an epoch record."""
-    parts = [f"Epoch {record['epoch']:4d}", f"loss {record['loss']:.6f}"]
-    if record["val_loss"] is not None:
-        parts.append(f"val_loss {record['val_loss']:.6f}")
-        parts.append(f"val_score {record['val_score']:.4f}")
-    parts.append(f"param_change {record['param_change']:.2e}")
-    parts.append(f"{record['seconds']:.2f}s")
-    return ", ".join(parts)
+    def _learning_rate(self):
+        return self.optimizer.learning_rate
+
+    def train(self, data, validation=None, max_epochs=None):
+        """Run epochs until a stopping rule fires; return the reason."""
+        max_epochs = self.config.max_iter if max_epochs is None else max_epochs
+        # Overflow is how divergence shows; it is detected and reported.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._train(data, validation, max_epochs)
+
+    def _snapshot(self, into=None):
+        """The parameters and optimizer state, copied (into ``into``'s arrays)."""
+        theta = self.network.theta
+        if into is None:
+            return theta.copy(), self.optimizer.snapshot()
+        np.copyto(into[0], theta)
+        return into[0], self.optimizer.snapshot()
+
+    def _restore(self, snapshot):
+        np.copyto(self.network.theta, snapshot[0])
+        self.optimizer.restore(snapshot[1])
+
+    def _train(self, data, validation, max_epochs):
+        penalty = self.config.penalty_for(data.total_weight)
+        gatherer = _BatchGatherer(self.config.batch_rows(data.n_samples))
+        watch, start, best = _Watch(self.config), self._snapshot(), []
+        theta_before = np.empty_like(self.network.theta)
+
+        def improved():
+            best[:] = [self._snapshot(best[0] if best else None)]
+
+        reason = None
+        while reason is None and self.epochs < max_epochs:
+            started = time.perf_counter()
+            np.copyto(theta_before, self.network.theta)
+            loss, grad_norms, first_loss = self._run_epoch(data, gatherer, penalty)
+            watch.start_loss = first_loss if self.epochs == 0 else watch.start_loss
+            self.epochs += 1
+            self.samples_seen += data.n_samples
+            record = self._record(loss, grad_norms, theta_before, started, validation)
+            reason = watch.check(record, improved, self.optimizer.trigger_stopping)
+            self.optimizer.iteration_ends(self.samples_seen)
+        self._keep(reason, start, best[0] if best else None, data, penalty)
+        return reason or "max_iter"
+
+    def _keep(self, reason, start, best, data, penalty):
+        """Settle the state the run ends in; set ``loss`` and ``kept``."""
+        self.loss = self.history[-1]["loss"] if self.history else None
+        if reason == "diverged":
+            candidates = {"best": best, "start": start}
+            losses = {}
+            for name, snapshot in candidates.items():
+                if snapshot is not None:
+                    self._restore(snapshot)
+                    losses[name] = self._objective(data, penalty)
+            self.kept = min(losses, key=lambda name: (losses[name], name != "best"))
+            self._restore(candidates[self.kept])
+            self.loss = losses[self.kept]
+        elif self.config.early_stopping and best is not None:
+            self._restore(best)
+
+    def _objective(self, data, penalty):
+        loss = mean_loss(self.network, data) + penalty.value(self.network.weights)
+        return loss if math.isfinite(loss) else np.inf
+
+    def _clip(self, grad):
+        norm = float(np.dot(grad, grad)) ** 0.5
+        if norm > self.config.clip_norm:
+            grad *= self.config.clip_norm / norm
+
+    def _run_epoch(self, data, gatherer, penalty):
+        """One pass over the shuffled data.
+
+        Returns the objective, the mean gradient norm of each layer, and the
+        first minibatch's loss (the loss where the epoch started).
+        """
+        network, optimizer = self.network, self.optimizer
+        weight_work = empty(network.n_weights, network.dtype)
+        total_loss, first_loss, n_batches = 0.0, None, 0
+        norm_sums = np.zeros(len(network.param_layers))
+        for X, Y, sw, weight in gatherer.batches(data, self.rng, self.config.shuffle):
+            if weight <= 0:
+                continue
+            loss = network.loss_and_gradient(X, Y, sw, 1.0 / weight)
+            if not math.isfinite(loss):
+                return math.nan, norm_sums, first_loss
+            first_loss = loss if first_loss is None else first_loss
+            penalty.add_smooth_gradient(
+                network.weights, network.weight_grad, weight_work
+            )
+            norm_sums += network.layer_grad_norms()
+            if self.config.clip_norm is not None:
+                self._clip(network.grad)
+            optimizer.step(network.theta, network.grad, penalty, network.n_weights)
+            total_loss += loss * weight
+            n_batches += 1
+        objective = total_loss / data.total_weight + penalty.value(network.weights)
+        return objective, norm_sums / max(n_batches, 1), first_loss
 
 
 class _BatchGatherer:
@@ -212,8 +428,8 @@ class _BatchGatherer:
         for start in range(0, n, size):
             index = order[start : start + size]
             m = len(index)
-            # mode="clip" skips the bounds check (the indices come from a
-            # permutation of the rows) and gathers about a quarter faster.
+            # mode="clip" skips the bounds check, which the indices (a
+            # permutation of the rows) do not need, and gathers faster.
             yield self._weighed(
                 X[index] if X_buf is None else X.take(index, 0, X_buf[:m], "clip"),
                 Y.take(index, 0, Y_buf[:m], "clip"),
@@ -225,122 +441,6 @@ class _BatchGatherer:
         weight = float(len(Y)) if sample_weight is None else float(sample_weight.sum())
         return X, Y, sample_weight, weight
 
-    def __getstate__(self):
-        return {"batch_size": self.batch_size, "_buffers": {}}
-
-
-class MinibatchTrainer(Trainer):
-    """Shuffled minibatch training with an SGD or Adam optimizer.
-
-    Parameters
-    ----------
-    network : Network
-    optimizer : SGD or Adam
-    penalty : Penalty
-    criteria : StoppingCriteria
-    batch_size : int
-    shuffle : bool
-    rng : numpy.random.Generator
-        Draws the epoch orders and the dropout masks.
-    verbose : int
-    clip_norm : float or None
-        Rescale each minibatch gradient whose Euclidean norm exceeds this
-        value to that norm (gradient clipping); the recorded layer norms are
-        those before clipping.
-    """
-
-    def __init__(
-        self,
-        network,
-        optimizer,
-        penalty,
-        criteria,
-        batch_size,
-        shuffle,
-        rng,
-        verbose=0,
-        clip_norm=None,
-    ):
-        super().__init__(network, penalty, criteria, verbose)
-        self.clip_norm = clip_norm
-        self.optimizer = optimizer
-        self.shuffle = shuffle
-        self.rng = rng
-        self._gatherer = _BatchGatherer(batch_size)
-        self._weight_work = empty(network.n_weights, network.dtype)
-        for layer in network.layers:
-            if isinstance(layer, Dropout):
-                layer.rng = rng
-
-    def configure(self, batch_size, shuffle):
-        """Change the minibatch size and shuffling between calls to ``train``."""
-        self._gatherer.batch_size = batch_size
-        self.shuffle = shuffle
-
-    def _learning_rate(self):
-        return self.optimizer.learning_rate
-
-    def _stalled(self):
-        return self.optimizer.trigger_stopping()
-
-    def train(self, data, validation=None, max_epochs=None):
-        """Run epochs until a stopping rule fires; return the reason."""
-        # Overflow is how divergence shows; it is detected and reported.
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self._train(data, validation, max_epochs)
-
-    def _train(self, data, validation, max_epochs):
-        max_epochs = self.criteria.max_iter if max_epochs is None else max_epochs
-        theta_before = np.empty_like(self.network.theta)
-        reason = "max_iter"
-        for _ in range(max_epochs):
-            started = time.perf_counter()
-            np.copyto(theta_before, self.network.theta)
-            loss, grad_norms = self._run_epoch(data)
-            self.n_iter += 1
-            self.n_samples_seen += data.n_samples
-            record = self._record(loss, grad_norms, theta_before, started, validation)
-            reason = self._stop_reason(record)
-            self.optimizer.iteration_ends(self.n_samples_seen)
-            if reason == "diverged":
-                np.copyto(self.network.theta, theta_before)
-            else:
-                self.loss = record["loss"]
-            if reason is not None:
-                break
-        self.restore_best()
-        return reason or "max_iter"
-
-    def _clip(self, grad):
-        norm = float(np.dot(grad, grad)) ** 0.5
-        if norm > self.clip_norm:
-            grad *= self.clip_norm / norm
-
-    def _run_epoch(self, data):
-        """One pass over the shuffled data; return (objective, grad norms)."""
-        network, penalty = self.network, self.penalty
-        total_loss = 0.0
-        norm_sums = [0.0] * len(network.param_layers)
-        n_batches = 0
-        for X, Y, sw, weight in self._gatherer.batches(data, self.rng, self.shuffle):
-            if weight <= 0:
-                continue
-            loss = network.loss_and_gradient(X, Y, sw, 1.0 / weight)
-            if not math.isfinite(loss):
-                return math.nan, norm_sums
-            penalty.add_smooth_gradient(
-                network.weights, network.weight_grad, self._weight_work
-            )
-            for i, norm in enumerate(network.layer_grad_norms()):
-                norm_sums[i] += norm
-            if self.clip_norm is not None:
-                self._clip(network.grad)
-            self.optimizer.step(network.theta, network.grad, penalty, network.n_weights)
-            total_loss += loss * weight
-            n_batches += 1
-        objective = total_loss / data.total_weight + penalty.value(network.weights)
-        return objective, [total / max(n_batches, 1) for total in norm_sums]
-
 
 class LBFGSTrainer(Trainer):
     """Full-batch L-BFGS-B from SciPy on the flat parameter vector.
@@ -348,12 +448,19 @@ class LBFGSTrainer(Trainer):
     An L1 penalty is handled exactly: the weights are split as
     ``w = w_plus - w_minus`` with both parts bounded below by zero, which makes
     ``||w||_1 = sum(w_plus + w_minus)`` linear; weights whose two parts both end
-    on their bound are exactly zero.
+    on their bound are exactly zero.  If the objective stops being finite,
+    the run puts back the parameters it started from (``kept="start"``).
     """
 
-    def __init__(self, network, penalty, criteria, max_fun=15000, verbose=0):
-        super().__init__(network, penalty, criteria, verbose)
-        self.max_fun = max_fun
+    def train(self, data, validation=None, max_epochs=None):
+        """Minimise the full objective; return the stopping reason.
+
+        ``max_epochs`` caps the iterations of this call (default ``max_iter``).
+        """
+        max_iter = self.config.max_iter if max_epochs is None else max_epochs
+        self.penalty = self.config.penalty_for(data.total_weight)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._minimize(data, validation, max_iter)
 
     @property
     def _split(self):
@@ -409,15 +516,6 @@ class LBFGSTrainer(Trainer):
             grad = np.concatenate([g_w + penalty.l1, penalty.l1 - g_w, grad[n_w:]])
         return loss, grad
 
-    def train(self, data, validation=None, max_epochs=None):
-        """Minimise the full objective; return the stopping reason.
-
-        ``max_epochs`` caps the iterations of this call (default ``max_iter``).
-        """
-        max_iter = self.criteria.max_iter if max_epochs is None else max_epochs
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self._minimize(data, validation, max_iter)
-
     def _minimize(self, data, validation, max_iter):
         x0 = self._pack(self.network.theta)
         state = {"x": x0.copy(), "started": time.perf_counter()}
@@ -426,7 +524,7 @@ class LBFGSTrainer(Trainer):
             self._unpack(state["x"])
             theta_before = self.network.theta.copy()
             self._unpack(intermediate_result.x)
-            self.n_iter += 1
+            self.epochs += 1
             record = self._record(
                 float(intermediate_result.fun),
                 self.network.layer_grad_norms(),
@@ -436,7 +534,7 @@ class LBFGSTrainer(Trainer):
             )
             state["x"] = intermediate_result.x.copy()
             state["started"] = time.perf_counter()
-            tol = self.criteria.param_change_tol
+            tol = self.config.param_change_tol
             if tol is not None and record["param_change"] < tol:
                 raise StopIteration
 
@@ -450,14 +548,16 @@ class LBFGSTrainer(Trainer):
             callback=callback,
             options={
                 "maxiter": max_iter,
-                "maxfun": self.max_fun,
-                "gtol": self.criteria.tol,
+                "maxfun": self.config.max_fun,
+                "gtol": self.config.tol,
             },
         )
         self._unpack(result.x)
-        self.n_samples_seen += data.n_samples * result.nfev
+        self.samples_seen += data.n_samples * result.nfev
         if not (math.isfinite(result.fun) and np.isfinite(self.network.theta).all()):
             self._unpack(x0)
+            self.kept = "start"
+            self.loss = self._loss_and_grad(x0, data)[0]
             return "diverged"
         self.loss = float(result.fun)
         return {0: "converged", 1: "max_iter", 99: "param_change"}.get(

@@ -70,7 +70,9 @@ solver : {"adam", "sgd", "lbfgs"}, default="adam"
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers), or use ``X_val, y_val`` passed to ``fit``, monitor the
         validation loss every epoch, stop when it stops improving and restore
-        the weights of the best epoch. Only for "sgd" and "adam".
+        the weights (and optimizer state) of the best epoch. Only for "sgd"
+        and "adam": "lbfgs" ignores it, as in scikit-learn, and holds out
+        nothing.
 
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
@@ -95,13 +97,18 @@ solver : {"adam", "sgd", "lbfgs"}, default="adam"
 
     standardize : bool, default=True
         Standardise the inputs inside the estimator (zero mean, unit variance,
-        with sample weights); sparse input is scaled but not centred. The
-        scaling is learned by the first ``fit`` (or ``partial_fit``) and kept
-        by warm starts and later partial fits.
+        with sample weights); sparse input is scaled but not centred.
+        Regressors standardise their targets too, train in standard units and
+        predict in the units of ``y``. The scaling is learned by the first
+        ``fit`` (or ``partial_fit``, from its first batch alone) and kept by
+        warm starts and later partial fits.
 
     init : {"glorot", "he", "uniform"}, default="glorot"
-        Initial weights: Glorot-uniform, He-uniform, or the classic
-        ``U[-init_scale, init_scale]`` for standardised inputs.
+        Initial weights: Glorot-uniform (bound ``sqrt(6 / (fan_in +
+        fan_out))``, ``sqrt(2 / ...)`` below a logistic activation; the output
+        layer uses 6, where scikit-learn's MLP uses its hidden activation's
+        factor), He-uniform, or the classic ``U[-init_scale, init_scale]``
+        for standardised inputs.
 
     init_scale : float, default=0.7
         Half-width of the "uniform" initialisation.
@@ -114,12 +121,17 @@ solver : {"adam", "sgd", "lbfgs"}, default="adam"
     warm_start : bool, default=False
         Continue training the fitted network on the next call to ``fit``,
         keeping the optimizer's state (Adam's moments, SGD's velocity and
-        learning rate), unlike scikit-learn's MLP.
+        scheduled rate), unlike scikit-learn's MLP. The next run follows the
+        current parameters: a changed activation, penalty, loss, dropout,
+        clipping or learning rate takes effect, a changed solver starts that
+        solver's state afresh (``n_iter_`` keeps counting); a changed
+        architecture (hidden layer sizes, outputs, classes) raises a
+        ValueError.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the restarts; each restart's seed drives its initial weights,
-        the shuffling and the validation split. Pass an int for reproducible
-        fits.
+        Draws the validation split (with ``early_stopping``), then one seed
+        per restart, which drives that restart's initial weights, shuffling
+        and dropout masks. Pass an int for reproducible fits.
 
     verbose : int, default=0
         Print one progress line per epoch when positive."""
@@ -152,9 +164,12 @@ n_features_in_ : int
         Output activation: "softmax", "logistic" or "identity".
 
     loss_ : float
-        Training objective (weighted mean loss plus penalty) of the last
+        Training objective (weighted mean loss plus penalty; for regressors
+        with ``standardize=True``, in standard units of ``y``) of the last
         epoch. After early stopping the kept weights are those of the best
-        epoch, whose objective is in ``loss_curve_``.
+        epoch, whose objective is in ``loss_curve_``. After a divergence
+        (a ConvergenceWarning says so) it is the objective of the kept
+        weights on the training data.
 
     best_loss_ : float
         Lowest training objective over the epochs.
@@ -180,7 +195,13 @@ n_features_in_ : int
         One record per epoch: "stage" (None, or the pre-training stage),
         "epoch", "loss", "val_loss", "val_score",
         "param_change", "grad_norms" (weight-gradient norm of each layer),
-        "learning_rate", "seconds".
+        "learning_rate", "seconds"; the diagnostics "param_change",
+        "grad_norms" and "seconds" in single precision.
+
+    grad_norms_ : ndarray of shape (n_epochs, n_layers)
+        Mean weight-gradient norm of each layer (input side first) in every
+        epoch that trained the whole network; shrinking values toward the
+        input are the vanishing-gradient problem.
 
     restart_losses_ : ndarray of shape (n_init,)
         Selection loss of each random restart of the last full ``fit``.

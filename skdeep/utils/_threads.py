@@ -1,4 +1,8 @@
-"""BLAS thread pools: which library is NumPy's, and holding them to one thread."""
+"""BLAS thread pools: which library is NumPy's, and holding them to one thread.
+
+Every limit on BLAS threads in skdeep is set here.  Why one thread pays
+where it does is measured in ``benchmarks/README.rst``.
+"""
 
 import os
 from contextlib import ExitStack
@@ -6,6 +10,10 @@ from functools import lru_cache
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
+
+# Below this many multiply-adds per minibatch, BLAS threads cost more in
+# synchronisation than they win in arithmetic.
+MIN_MULTIPLY_ADDS_FOR_THREADS = 2_000_000
 
 
 @lru_cache(maxsize=1)
@@ -15,10 +23,9 @@ def blas_controllers():
     NumPy and SciPy wheels each bundle an OpenBLAS. Both keep their worker
     threads spinning for a while after a call, so SciPy's (L-BFGS-B's vector
     operations) and NumPy's (the network's matrix products) fight over the
-    cores; holding the other libraries to one thread made L-BFGS three times
-    faster. When NumPy's library cannot be told apart (one shared BLAS, as in
+    cores. When NumPy's library cannot be told apart (one shared BLAS, as in
     conda), nothing is held back. Building a controller inspects every loaded
-    library (about a millisecond), so it is done once.
+    library, so it is done once.
     """
     blas = ThreadpoolController().select(user_api="blas")
     numpy_dir = os.path.dirname(np.__file__)
@@ -31,13 +38,27 @@ def blas_controllers():
 def one_blas_thread():
     """Hold every BLAS library to one thread (a context manager).
 
-    For fits made of many small products and solves, such as PPR's, where
-    waking two thread pools costs more than it saves: on 2 cores a PPR fit
-    of 100,000 rows takes half the time this way, and a third to a sixth
-    when other work shares the cores.
+    For work made of many small products and solves, such as a PPR fit, and
+    for each of several fits running in parallel (ensemble members), where
+    waking thread pools costs more than it saves.
     """
     limits = ExitStack()
     for controller in blas_controllers():
         if controller.lib_controllers:
             limits.enter_context(controller.limit(limits=1))
+    return limits
+
+
+def training_threads(multiply_adds_per_batch):
+    """BLAS threads for training a network (a context manager).
+
+    NumPy's BLAS keeps its threads only when a minibatch has enough work to
+    share; every other BLAS library gets one thread.
+    """
+    numpy_blas, other_blas = blas_controllers()
+    limits = ExitStack()
+    if multiply_adds_per_batch < MIN_MULTIPLY_ADDS_FOR_THREADS:
+        limits.enter_context(numpy_blas.limit(limits=1))
+    if other_blas.lib_controllers:
+        limits.enter_context(other_blas.limit(limits=1))
     return limits

@@ -1,0 +1,138 @@
+"""Supervised layer-wise pre-training of deep networks.
+
+Each strategy trains stages of ``config.max_iter`` epochs on the target and
+returns the network of the full architecture built from them, with the stage
+runs (their records and counters):
+
+- "grow": a one-hidden-layer network, then a two-layer network whose first
+  layer starts from that fit, and so on until every layer is in;
+- "greedy": each hidden layer trained as a one-hidden-layer network on the
+  outputs of the (frozen) layers below it;
+- "greedy_with_inputs": as "greedy", but every hidden layer also reads the
+  original inputs; the skip connections stay in the final network.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from skdeep._engine import Dataset, SkipDense, Validation, make_trainer
+
+STRATEGIES = ("grow", "greedy", "greedy_with_inputs")
+
+
+def pretrain(strategy, architecture, new_network, config, data, validation, rng):
+    """Pre-train ``architecture`` by ``strategy``.
+
+    Parameters
+    ----------
+    strategy : {"grow", "greedy", "greedy_with_inputs"}
+    architecture : DenseArchitecture
+        The final network's.
+    new_network : callable
+        ``new_network(architecture)`` builds and initialises a network.
+    config : TrainingConfig
+        Settings of every stage (``max_iter`` is the stage budget).
+    data : Dataset
+    validation : Validation or None
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    network : Network
+        Of ``architecture``, holding the pre-trained weights.
+    runs : list of Trainer
+        The stage runs, in order.
+    """
+    if strategy == "grow":
+        return _grow(architecture, new_network, config, data, validation, rng)
+    return _greedy(architecture, new_network, config, data, validation, rng)
+
+
+def _stage(network, config, rng, label, runs):
+    first_epoch = 1 + sum(run.epochs for run in runs)
+    run = make_trainer(network, config, rng, stage=label, first_epoch=first_epoch)
+    runs.append(run)
+    return run
+
+
+def _grow(architecture, new_network, config, data, validation, rng):
+    sizes, runs, previous = architecture.hidden_layer_sizes, [], None
+    for depth in range(1, len(sizes) + 1):
+        network = new_network(
+            architecture.replace(
+                hidden_layer_sizes=sizes[:depth], dropout=architecture.dropout[:depth]
+            )
+        )
+        if previous is not None:
+            _copy_hidden_layers(previous, network, depth - 1)
+        label = f"grow {depth}/{len(sizes)}"
+        _stage(network, config, rng, label, runs).train(data, validation)
+        previous = network
+    return network, runs
+
+
+def _greedy(architecture, new_network, config, data, validation, rng):
+    """The frozen layers run once per stage, without dropout, to give the
+    stage its inputs (with the original inputs appended for
+    "greedy_with_inputs"); the last stage's output layer becomes the final
+    network's."""
+    sizes, runs, stages = architecture.hidden_layer_sizes, [], []
+    with_inputs = architecture.skip_inputs
+    stage_data, stage_validation = data, validation
+    for depth, width in enumerate(sizes):
+        network = new_network(
+            architecture.replace(
+                n_features=stage_data.X.shape[1],
+                hidden_layer_sizes=(width,),
+                dropout=architecture.dropout[depth : depth + 1],
+                skip_inputs=False,
+            )
+        )
+        label = f"{'greedy_with_inputs' if with_inputs else 'greedy'} "
+        label += f"{depth + 1}/{len(sizes)}"
+        _stage(network, config, rng, label, runs).train(stage_data, stage_validation)
+        stages.append(network)
+        stage_data = _next_inputs(network, stage_data, data, with_inputs)
+        if validation is not None:
+            held_out = _next_inputs(
+                network, stage_validation.data, validation.data, with_inputs
+            )
+            stage_validation = Validation(held_out, validation.score)
+    final = new_network(architecture)
+    _assemble(stages, final)
+    return final, runs
+
+
+def _copy_hidden_layers(source, target, n_hidden):
+    """Copy the first ``n_hidden`` hidden layers' weights from ``source``."""
+    pairs = zip(source.param_layers[:n_hidden], target.param_layers, strict=False)
+    for from_layer, to_layer in pairs:
+        for a, b in zip(from_layer.params, to_layer.params, strict=True):
+            b[...] = a
+
+
+def _next_inputs(network, stage_data, original, with_inputs):
+    """The stage network's hidden activations: the next stage's inputs."""
+    hidden = network.predict(stage_data.X, n_layers=2)
+    if with_inputs:
+        if sp.issparse(original.X):
+            hidden = sp.hstack([sp.csr_matrix(hidden), original.X], format="csr")
+        else:
+            hidden = np.hstack([hidden, original.X])
+    return Dataset(hidden, stage_data.Y, stage_data.sample_weight)
+
+
+def _assemble(stages, final):
+    """Put each stage's hidden layer, and the last stage's output, into ``final``."""
+    hidden = final.param_layers[:-1]
+    for stage, layer in zip(stages, hidden, strict=True):
+        coef, intercept = stage.param_layers[0].params
+        if isinstance(layer, SkipDense):
+            layer.params[0][...] = coef[: layer.n_in]
+            layer.params[1][...] = coef[layer.n_in :]
+        else:
+            layer.params[0][...] = coef
+        layer.params[-1][...] = intercept
+    output = final.param_layers[-1]
+    for a, b in zip(stages[-1].param_layers[-1].params, output.params, strict=True):
+        b[...] = a

@@ -1,0 +1,114 @@
+"""Training runs of a network estimator: new networks (with random restarts
+and pre-training) and continued ones (warm start, ``partial_fit``).
+
+Each function works on copies and returns an :class:`Outcome`; the estimator
+assigns it as its fitted state only once everything has succeeded.
+"""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from skdeep._engine import evaluate, make_trainer
+from skdeep._pretraining import pretrain
+
+_MAX_SEED = np.iinfo(np.int32).max
+
+
+@dataclass
+class Outcome:
+    """A trained network with what a later run continues, and its runs."""
+
+    network: object
+    optimizer: object
+    rng: np.random.Generator
+    runs: list
+    reason: str
+    restart_losses: np.ndarray = field(default_factory=lambda: np.zeros(1))
+
+    @property
+    def records(self):
+        return [record for run in self.runs for record in run.history]
+
+    @property
+    def samples_seen(self):
+        return sum(run.samples_seen for run in self.runs)
+
+    @property
+    def loss(self):
+        return self.runs[-1].loss
+
+    @property
+    def kept(self):
+        return self.runs[-1].kept
+
+
+def train_restarts(estimator, run):
+    """Train ``n_init`` new networks, each from its own seed; keep the best
+    (lowest validation loss with validation data, else training loss)."""
+    seeds = run.rng.randint(_MAX_SEED, size=estimator.n_init)
+    losses = np.full(len(seeds), np.inf)
+    best = None
+    for index, seed in enumerate(seeds):
+        outcome = _train_new(estimator, run, np.random.default_rng(seed))
+        losses[index] = _selection_loss(outcome, run.validation)
+        if best is None or losses[index] < losses[best[0]]:
+            best = (index, outcome)
+    best[1].restart_losses = losses
+    return best[1]
+
+
+def _selection_loss(outcome, validation):
+    if validation is not None:
+        loss = evaluate(outcome.network, validation)[0]
+    else:
+        loss = outcome.loss
+    return loss if loss is not None and np.isfinite(loss) else np.inf
+
+
+def _train_new(estimator, run, rng):
+    """Build, initialise, pre-train if asked, and train one network."""
+    dtype = run.data.X.dtype
+
+    def new_network(architecture):
+        network = architecture.build(estimator._output_loss(run.targets), dtype)
+        network.initialize(estimator.init, rng, estimator.init_scale)
+        return network
+
+    pretraining = None if run.incremental else estimator._pretraining()
+    stages = []
+    if pretraining is None:
+        network = new_network(run.architecture)
+    else:
+        strategy, stage_max_iter, fine_tune = pretraining
+        stage_config = run.config.replace(max_iter=stage_max_iter)
+        network, stages = pretrain(
+            strategy, run.architecture, new_network, stage_config, run.data,
+            run.validation, rng,
+        )  # fmt: skip
+        if not fine_tune:
+            return Outcome(network, None, rng, stages, "converged")
+    first_epoch = 1 + sum(stage.epochs for stage in stages)
+    trainer = make_trainer(network, run.config, rng, first_epoch=first_epoch,
+                           stage="fine-tune" if stages else None)  # fmt: skip
+    reason = trainer.train(run.data, run.validation, 1 if run.incremental else None)
+    return Outcome(network, trainer.optimizer, rng, [*stages, trainer], reason)
+
+
+def continue_training(estimator, run):
+    """Train a copy of the fitted network under the current parameters.
+
+    The network is rebuilt from the current architecture (so a changed
+    activation, dropout or loss takes effect) and takes over the fitted
+    parameters; the optimizer continues its state if the solver is the same.
+    """
+    network = run.architecture.build(
+        estimator._output_loss(run.targets), estimator._network.dtype
+    )
+    np.copyto(network.theta, estimator._network.theta)
+    rng = copy.deepcopy(estimator._rng)
+    trainer = make_trainer(network, run.config, rng, previous=estimator._optimizer,
+                           first_epoch=estimator.n_iter_ + 1)  # fmt: skip
+    reason = trainer.train(run.data, run.validation, 1 if run.incremental else None)
+    return Outcome(network, trainer.optimizer, rng, [trainer], reason)

@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skdeep._data import (
+    PREDICT_CHUNK_ROWS,
     check_standardized,
     fit_scaler,
     make_validation,
@@ -48,7 +49,7 @@ from skdeep.utils._compat import (
     _fit_context,
     check_sample_weight,
 )
-from skdeep.utils._threads import training_threads
+from skdeep.utils._threads import network_threads
 
 _CONFIG_FIELDS = (
     "solver", "learning_rate_init", "learning_rate", "power_t", "momentum",
@@ -197,7 +198,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             run.validation = self._prepare_validation(run, X_val, y_val,
                                                       sample_weight_val)  # fmt: skip
             macs = run.architecture.multiply_adds_per_row()
-            with training_threads(macs * run.config.batch_rows(run.data.n_samples)):
+            with network_threads(macs * run.config.batch_rows(run.data.n_samples)):
                 if run.continuing:
                     outcome = continue_training(self, run)
                 else:
@@ -375,7 +376,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=self._network.dtype,
                           accept_sparse=["csr", "csc"])  # fmt: skip
-        return predict_in_chunks(self._network, X, self.scaler_, n_layers)
+        rows = min(X.shape[0], PREDICT_CHUNK_ROWS)
+        with network_threads(rows * self._fitted_architecture.multiply_adds_per_row()):
+            return predict_in_chunks(self._network, X, self.scaler_, n_layers)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

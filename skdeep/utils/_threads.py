@@ -49,11 +49,12 @@ def one_blas_thread():
     return limits
 
 
-def training_threads(multiply_adds_per_batch):
-    """BLAS threads for training a network (a context manager).
+def network_threads(multiply_adds_per_batch):
+    """BLAS threads for training or applying a network (a context manager).
 
-    NumPy's BLAS keeps its threads only when a minibatch has enough work to
-    share; every other BLAS library gets one thread.
+    NumPy's BLAS keeps its threads only when a minibatch (or a chunk of rows
+    to predict) has enough work to share; every other BLAS library gets one
+    thread.
     """
     numpy_blas, other_blas = blas_controllers()
     limits = ExitStack()

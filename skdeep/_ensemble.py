@@ -5,15 +5,14 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
-from threadpoolctl import threadpool_limits
 
 from skdeep._feedforward import FeedForwardRegressor
 from skdeep.utils._compat import (
@@ -24,6 +23,7 @@ from skdeep.utils._compat import (
     _fit_context,
     check_sample_weight,
 )
+from skdeep.utils._threads import one_blas_thread
 
 _MAX_SEED = np.iinfo(np.int32).max
 
@@ -87,7 +87,9 @@ class BaggedNetEnsemble(BaseEstimator):
     n_jobs : int or None, default=None
         Members fitted in parallel (joblib; -1: all cores). Each member fits
         with one BLAS thread, so the workers do not oversubscribe the cores
-        and results do not depend on ``n_jobs``.
+        and results do not depend on ``n_jobs``. The caller's warning filters
+        and scikit-learn configuration (``sklearn.config_context``) hold in
+        the workers too.
 
     random_state : int, RandomState instance or None, default=None
         Draws one integer seed per member, once; a member's seed sets its
@@ -506,7 +508,7 @@ class BaggedNetEnsemble(BaseEstimator):
 
 def _fit_member(member, X, y, sample_weight, rows):
     """Fit one member on its rows, with one BLAS thread (see ``n_jobs``)."""
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         if sample_weight is None or not has_fit_parameter(member, "sample_weight"):
             return member.fit(X[rows], y[rows])
         return member.fit(X[rows], y[rows], sample_weight=sample_weight[rows])

@@ -1,9 +1,15 @@
 """Behaviour of BaggedNetEnsemble: restarts, bagging, combining, out-of-bag."""
 
+import subprocess
+import sys
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.base import is_classifier, is_regressor
+from sklearn import config_context, get_config
+from sklearn.base import BaseEstimator, RegressorMixin, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_friedman1
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
@@ -359,3 +365,66 @@ def test_sample_weights_reach_the_members(regression):
     np.testing.assert_allclose(
         weighted.predict(X_test), subset.predict(X_test), rtol=1e-6, atol=1e-8
     )
+
+
+# -- workers follow the caller's warning filters and configuration ------------
+
+_WARNINGS_SCRIPT = """
+import sys, warnings
+from sklearn.datasets import make_friedman1
+from skdeep import BaggedNetEnsemble, FeedForwardRegressor
+
+X, y = make_friedman1(n_samples=60, random_state=0)
+net = FeedForwardRegressor(n_hidden=3, max_iter=2)
+ensemble = BaggedNetEnsemble(net, n_estimators=2, n_jobs=2, random_state=0)
+warnings.simplefilter("always")
+ensemble.fit(X, y)
+print("-- ignored from here --", file=sys.stderr, flush=True)
+warnings.simplefilter("ignore")
+ensemble.fit(X, y)
+"""
+
+
+def test_worker_processes_follow_the_callers_warning_filters():
+    # Worker processes print their warnings on the stderr they inherit, which
+    # pytest does not capture: run the fits in a process of their own.
+    result = subprocess.run(
+        [sys.executable, "-c", _WARNINGS_SCRIPT],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    shown, ignored = result.stderr.split("-- ignored from here --")
+    assert shown.count("ConvergenceWarning") == 2  # one per member, in a worker
+    assert "ConvergenceWarning" not in ignored
+
+
+class _Recorder(RegressorMixin, BaseEstimator):
+    """Predicts the mean; records a configuration key its fit ran under."""
+
+    def fit(self, X, y):
+        self.assume_finite_ = get_config()["assume_finite"]
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(X.shape[0], self.mean_)
+
+
+def test_worker_processes_follow_the_callers_sklearn_config(regression):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(_Recorder(), n_estimators=2, n_jobs=2)
+    with config_context(assume_finite=True):
+        ensemble.fit(X, y)
+    assert [m.assume_finite_ for m in ensemble.estimators_] == [True, True]
+    ensemble.fit(X, y)
+    assert [m.assume_finite_ for m in ensemble.estimators_] == [False, False]
+
+
+def test_warnings_as_errors_in_workers_fail_the_fit(regression):
+    # After the other n_jobs=2 tests: joblib restarts its workers after an error.
+    X, _, y, _ = regression
+    net = FeedForwardRegressor(n_hidden=3, max_iter=2)
+    ensemble = BaggedNetEnsemble(net, n_estimators=2, n_jobs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning, match="maximum iterations"):
+            ensemble.fit(X, y)

@@ -2,6 +2,7 @@
 
 import copy
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -82,7 +83,8 @@ class BaggedNetEnsemble(BaseEstimator):
 
     warm_start : bool, default=False
         Keep the fitted members and fit only the new ones when
-        ``n_estimators`` grows.
+        ``n_estimators`` grows (on the same data: the members' samples are
+        rows of it).
 
     n_jobs : int or None, default=None
         Members fitted in parallel (joblib; -1: all cores). Each member fits
@@ -226,45 +228,22 @@ class BaggedNetEnsemble(BaseEstimator):
         self : object
             The fitted ensemble.
         """
-        self._check_settings()
-        sparse = get_tags(self._base_estimator()).input_tags.sparse
-        regression = not self._is_classifier
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"] if sparse else False,
-            dtype=None,
-            multi_output=regression,
-            y_numeric=regression,
-        )
-        if self._is_classifier:
-            check_classification_targets(y)
-            self.classes_ = np.unique(y)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X, np.float64)
-        rng = check_random_state(self.random_state)
-        train, held_out = self._split(y, rng)
-        seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
-        if not (self.warm_start and hasattr(self, "estimators_")):
-            self.estimators_, self.estimators_samples_ = [], []
-        start = len(self.estimators_)
-        if start > self.n_estimators:
-            raise ValueError(
-                f"n_estimators={self.n_estimators} must be at least the "
-                f"{start} members already fitted when warm_start=True."
+        with _attributes_restored_on_failure(self):
+            self._check_settings()
+            warm = self.warm_start and hasattr(self, "estimators_")
+            X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, warm)
+            rng = check_random_state(self.random_state)
+            train, held_out = self._split(y, rng)
+            seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
+            members, samples = self._fit_new_members(
+                X, y, sample_weight, train, seeds, warm
             )
-        members = [self._member(seed) for seed in seeds[start:]]
-        samples = [self._sample(train, seed) for seed in seeds[start:]]
-        fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_member)(member, X, y, sample_weight, rows)
-            for member, rows in zip(members, samples, strict=True)
-        )
-        self.estimators_ += fitted
-        self.estimators_samples_ += samples
-        self._score_members(X, y, held_out)
-        if self.oob_score:
-            self._set_oob(X, y)
+            # New lists, not extended in place: a failure restores the old ones.
+            self.estimators_ = members
+            self.estimators_samples_ = samples
+            self._score_members(X, y, held_out)
+            if self.oob_score:
+                self._set_oob(X, y)
         return self
 
     def _check_settings(self):
@@ -294,6 +273,36 @@ class BaggedNetEnsemble(BaseEstimator):
                 f"got {type(self._base_estimator()).__name__}."
             )
 
+    def _validate_fit_data(self, X, y, sample_weight, warm):
+        """Validated ``X``, ``y`` and ``sample_weight``; sets ``classes_``."""
+        sparse = get_tags(self._base_estimator()).input_tags.sparse
+        regression = not self._is_classifier
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not warm,  # added members must take the features of the others
+            accept_sparse=["csr", "csc"] if sparse else False,
+            dtype=None,
+            multi_output=regression,
+            y_numeric=regression,
+        )
+        if self._is_classifier:
+            check_classification_targets(y)
+            self._set_classes(np.unique(y), warm)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X, np.float64)
+        return X, y, sample_weight
+
+    def _set_classes(self, classes, warm):
+        if warm and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True adds members for the classes already fitted, "
+                f"{self.classes_.tolist()}, but y has classes {classes.tolist()}. "
+                "Set warm_start=False to fit a new ensemble."
+            )
+        self.classes_ = classes
+
     def _split(self, y, rng):
         """Training rows, and the held-out rows that score members (or None)."""
         rows = np.arange(len(y))
@@ -307,6 +316,24 @@ class BaggedNetEnsemble(BaseEstimator):
             stratify=stratify,
         )
         return train, held_out
+
+    def _fit_new_members(self, X, y, sample_weight, train, seeds, warm):
+        """All members and samples: the kept ones, then the new ones fitted."""
+        members = list(self.estimators_) if warm else []
+        samples = list(self.estimators_samples_) if warm else []
+        start = len(members)
+        if start > self.n_estimators:
+            raise ValueError(
+                f"n_estimators={self.n_estimators} must be at least the "
+                f"{start} members already fitted when warm_start=True."
+            )
+        new_members = [self._member(seed) for seed in seeds[start:]]
+        new_samples = [self._sample(train, seed) for seed in seeds[start:]]
+        fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fit_member)(member, X, y, sample_weight, rows)
+            for member, rows in zip(new_members, new_samples, strict=True)
+        )
+        return members + fitted, samples + new_samples
 
     def _member(self, seed):
         member = clone(self._base_estimator())
@@ -504,6 +531,25 @@ class BaggedNetEnsemble(BaseEstimator):
         if tags.classifier_tags is not None:
             tags.classifier_tags.multi_label = False
         return tags
+
+
+@contextmanager
+def _attributes_restored_on_failure(estimator):
+    """Put back every attribute of ``estimator`` if the block raises.
+
+    Fitting sets attributes as it goes (``validate_data`` first), so a fit
+    that fails part-way would leave a half-changed model; this leaves the
+    previous model, or an unfitted estimator, instead. It copies the
+    attribute dictionary only: the block must replace attributes, never
+    change them in place.
+    """
+    previous = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(previous)
+        raise
 
 
 def _fit_member(member, X, y, sample_weight, rows):

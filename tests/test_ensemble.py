@@ -9,7 +9,7 @@ import pytest
 from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator, RegressorMixin, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_friedman1
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import accuracy_score, mean_squared_error
 from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
@@ -428,3 +428,49 @@ def test_warnings_as_errors_in_workers_fail_the_fit(regression):
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(ConvergenceWarning, match="maximum iterations"):
             ensemble.fit(X, y)
+
+
+# -- a failed fit changes nothing ---------------------------------------------
+
+
+def test_a_failed_fit_keeps_the_previous_model(regression):
+    X, X_test, y, _ = regression
+    net = FeedForwardRegressor(n_hidden=3, max_iter=2)
+    ensemble = BaggedNetEnsemble(net, n_estimators=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ensemble.fit(X, y)
+    before = dict(vars(ensemble))
+    prediction = ensemble.predict(X_test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            ensemble.fit(X[:, :4], y)  # fails in a member, after validation
+    assert vars(ensemble).keys() == before.keys()
+    assert all(vars(ensemble)[key] is value for key, value in before.items())
+    np.testing.assert_array_equal(ensemble.predict(X_test), prediction)
+
+
+def test_a_failed_first_fit_leaves_the_ensemble_unfitted(regression):
+    X, _, y, _ = regression
+    net = FeedForwardRegressor(n_hidden=3, max_iter=2)
+    ensemble = BaggedNetEnsemble(net, n_estimators=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning):
+            ensemble.fit(X, y)
+    with pytest.raises(NotFittedError):
+        ensemble.predict(X)
+
+
+def test_warm_start_keeps_the_features_and_classes_it_was_fitted_on(classification):
+    X, y = classification
+    ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, warm_start=True,
+                                 random_state=0).fit(X, y)  # fmt: skip
+    members = ensemble.estimators_
+    ensemble.set_params(n_estimators=3)
+    with pytest.raises(ValueError, match="has 5 features"):
+        ensemble.fit(X[:, :5], y)
+    with pytest.raises(ValueError, match=r"classes already fitted, \[0, 1, 2\]"):
+        ensemble.fit(X, np.where(y == 2, 1, y))
+    assert ensemble.estimators_ is members and ensemble.n_features_in_ == 6

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.dummy import DummyClassifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, get_tags
@@ -103,7 +104,11 @@ class BaggedNetEnsemble(BaseEstimator):
     Attributes
     ----------
     estimators_ : list of estimators
-        The fitted members.
+        The fitted members. A classifier member whose sample holds a single
+        class (a bootstrap sample of rare positives, say) is a
+        ``sklearn.dummy.DummyClassifier(strategy="prior")`` fitted on that
+        sample instead of a clone of ``estimator``: it predicts that class
+        with probability 1.
 
     estimators_samples_ : list of ndarray
         The training rows (indices into the ``X`` given to ``fit``) each
@@ -327,15 +332,27 @@ class BaggedNetEnsemble(BaseEstimator):
                 f"n_estimators={self.n_estimators} must be at least the "
                 f"{start} members already fitted when warm_start=True."
             )
-        new_members = [self._member(seed) for seed in seeds[start:]]
         new_samples = [self._sample(train, seed) for seed in seeds[start:]]
+        several_classes = self._is_classifier and len(self.classes_) > 1
+        new_members = [
+            self._member(seed, y[rows], several_classes)
+            for seed, rows in zip(seeds[start:], new_samples, strict=True)
+        ]
         fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fit_member)(member, X, y, sample_weight, rows)
             for member, rows in zip(new_members, new_samples, strict=True)
         )
         return members + fitted, samples + new_samples
 
-    def _member(self, seed):
+    def _member(self, seed, labels, several_classes):
+        """An unfitted member for ``seed``, to be fitted on rows labelled ``labels``.
+
+        ``several_classes``: the data holds several classes. Most classifiers
+        refuse a sample of one class; when the data itself has one, the
+        member's own error says so.
+        """
+        if several_classes and len(np.unique(labels)) == 1:
+            return DummyClassifier(strategy="prior")
         member = clone(self._base_estimator())
         if "random_state" in member.get_params():
             member.set_params(random_state=int(seed))

@@ -9,6 +9,7 @@ import pytest
 from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator, RegressorMixin, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_friedman1
+from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import accuracy_score, mean_squared_error
@@ -365,6 +366,65 @@ def test_sample_weights_reach_the_members(regression):
     np.testing.assert_allclose(
         weighted.predict(X_test), subset.predict(X_test), rtol=1e-6, atol=1e-8
     )
+
+
+# -- samples that hold a single class ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def three_positives():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 4))
+    y = np.zeros(100, dtype=int)
+    y[:3] = 1
+    X[:3] += 3.0
+    return X, y
+
+
+def _aligned_proba(member, X):
+    """A member's probabilities on the classes [0, 1]."""
+    proba = np.zeros((len(X), 2))
+    proba[:, member.classes_] = member.predict_proba(X)
+    return proba
+
+
+@pytest.mark.parametrize("seed", [1, 2, 8, 10])  # each draws a sample with no 1
+def test_members_whose_sample_holds_one_class_predict_it(seed, three_positives):
+    X, y = three_positives
+    ensemble = BaggedNetEnsemble(
+        _classifier_net(), n_estimators=10, oob_score=True, random_state=seed
+    ).fit(X, y)
+    one_class = [len(np.unique(y[rows])) == 1 for rows in ensemble.estimators_samples_]
+    assert any(one_class)
+    for member, alone in zip(ensemble.estimators_, one_class, strict=True):
+        assert isinstance(member, DummyClassifier) == alone
+        if alone:
+            np.testing.assert_array_equal(member.predict_proba(X), 1.0)
+    members = np.array([_aligned_proba(m, X) for m in ensemble.estimators_])
+    np.testing.assert_allclose(ensemble.predict_proba(X), members.mean(axis=0))
+    np.testing.assert_array_equal(ensemble.classes_, [0, 1])
+    seen = ~np.isnan(ensemble.oob_decision_function_[:, 0])
+    np.testing.assert_allclose(ensemble.oob_decision_function_[seen].sum(axis=1), 1)
+    assert np.isfinite(ensemble.oob_score_)
+    assert np.isfinite(ensemble.member_scores_).all()
+    assert ensemble.best_index_ == np.argmax(ensemble.member_scores_)
+
+
+@pytest.mark.parametrize("seed", [1, 8])
+def test_best_of_members_some_with_one_class(seed, three_positives):
+    X, y = three_positives
+    ensemble = BaggedNetEnsemble(
+        _classifier_net(), n_estimators=10, combine="best", random_state=seed
+    ).fit(X, y)
+    best = ensemble.estimators_[ensemble.best_index_]
+    np.testing.assert_allclose(ensemble.predict_proba(X), _aligned_proba(best, X))
+
+
+def test_data_of_one_class_still_fails_as_the_member_does():
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, random_state=0)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        ensemble.fit(X, np.zeros(20, dtype=int))
 
 
 # -- workers follow the caller's warning filters and configuration ------------

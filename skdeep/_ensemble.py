@@ -3,6 +3,7 @@
 import copy
 import warnings
 from contextlib import contextmanager
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -62,7 +63,8 @@ class BaggedNetEnsemble(BaseEstimator):
         only by their random start (random restarts).
 
     max_samples : int or float, default=1.0
-        Rows per member: a count, or a fraction of the training rows.
+        Rows per member: a count, or a fraction of the training rows (of the
+        rows given, whatever their ``sample_weight``).
 
     subnetwork : float in (0, 1] or None, default=None
         Each member keeps this fraction of the base network's hidden units
@@ -76,7 +78,8 @@ class BaggedNetEnsemble(BaseEstimator):
         score is best.
 
     oob_score : bool, default=False
-        Score the ensemble on out-of-bag rows (needs ``bootstrap=True``).
+        Score the ensemble on out-of-bag rows (needs ``bootstrap=True`` and
+        ``warm_start=False``).
 
     validation_fraction : float in (0, 1) or None, default=None
         Without bootstrap, hold out this share of the rows (stratified for
@@ -95,8 +98,9 @@ class BaggedNetEnsemble(BaseEstimator):
         the workers too.
 
     random_state : int, RandomState instance or None, default=None
-        Draws one integer seed per member, once; a member's seed sets its
-        estimator's ``random_state`` and its sample.
+        Draws one integer seed per member, once; a member's seed sets every
+        ``random_state`` of its estimator (nested ones too, as in a
+        ``Pipeline``) and draws its sample.
 
     verbose : int, default=0
         joblib's progress messages.
@@ -116,13 +120,16 @@ class BaggedNetEnsemble(BaseEstimator):
 
     member_scores_ : ndarray of shape (n_estimators,) or None
         Each member's out-of-bag (bootstrap) or held-out score (accuracy or
-        R^2); None when there is neither.
+        R^2, weighted by ``sample_weight``); NaN for a member with fewer than
+        two such rows of non-zero weight; None without bootstrap or held-out
+        rows.
 
     best_index_ : int or None
         Index of the member with the best score.
 
     oob_score_ : float
-        Score of the out-of-bag predictions (with ``oob_score=True``).
+        Score of the out-of-bag predictions (with ``oob_score=True``),
+        weighted by ``sample_weight``.
 
     oob_prediction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         Average prediction of the members that did not see each row (NaN for
@@ -144,6 +151,16 @@ class BaggedNetEnsemble(BaseEstimator):
     See Also
     --------
     sklearn.ensemble.BaggingRegressor : scikit-learn's bagging.
+
+    Notes
+    -----
+    ``sample_weight`` is used once, never twice. With ``bootstrap=True`` each
+    member's rows are drawn with probabilities proportional to it (as
+    scikit-learn's bagging does) and the member fits them unweighted, so any
+    estimator can be bagged with weights; a row of weight 0 is never drawn.
+    Without bootstrap, each member's ``fit`` receives the weights of its
+    rows, and an estimator whose ``fit`` takes no ``sample_weight`` raises.
+    Members' and out-of-bag scores are weighted.
 
     Examples
     --------
@@ -213,6 +230,10 @@ class BaggedNetEnsemble(BaseEstimator):
     def _is_classifier(self):
         return is_classifier(self._base_estimator())
 
+    @property
+    def _metric(self):
+        return accuracy_score if self._is_classifier else r2_score
+
     # -- fitting ----------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -226,7 +247,9 @@ class BaggedNetEnsemble(BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels or regression targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights, passed to the members on their rows.
+            Sample weights: with ``bootstrap=True`` the probabilities of
+            drawing each row, else passed to the members on their rows (see
+            Notes).
 
         Returns
         -------
@@ -246,9 +269,9 @@ class BaggedNetEnsemble(BaseEstimator):
             # New lists, not extended in place: a failure restores the old ones.
             self.estimators_ = members
             self.estimators_samples_ = samples
-            self._score_members(X, y, held_out)
+            self._score_members(X, y, sample_weight, held_out)
             if self.oob_score:
-                self._set_oob(X, y)
+                self._set_oob(X, y, sample_weight)
         return self
 
     def _check_settings(self):
@@ -260,6 +283,12 @@ class BaggedNetEnsemble(BaseEstimator):
         if self.oob_score and not self.bootstrap:
             raise ValueError(
                 "oob_score=True needs bootstrap=True: without it no row is out of bag."
+            )
+        if self.oob_score and self.warm_start:
+            raise ValueError(
+                "oob_score=True needs warm_start=False: the members kept from an "
+                "earlier fit drew their rows from that fit's X, so their "
+                "out-of-bag rows in this X are unknown."
             )
         if (
             self.combine == "best"
@@ -297,6 +326,7 @@ class BaggedNetEnsemble(BaseEstimator):
             self._set_classes(np.unique(y), warm)
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X, np.float64)
+            self._check_weights_reach_members()
         return X, y, sample_weight
 
     def _set_classes(self, classes, warm):
@@ -307,6 +337,18 @@ class BaggedNetEnsemble(BaseEstimator):
                 "Set warm_start=False to fit a new ensemble."
             )
         self.classes_ = classes
+
+    def _check_weights_reach_members(self):
+        """Without bootstrap, weights reach members through their ``fit`` only."""
+        base = self._base_estimator()
+        if self.bootstrap or has_fit_parameter(base, "sample_weight"):
+            return
+        raise ValueError(
+            f"With bootstrap=False, sample_weight is passed to each member's fit, "
+            f"but {type(base).__name__}.fit takes no sample_weight. Set "
+            "bootstrap=True to draw each member's rows with probabilities "
+            "proportional to sample_weight, or use an estimator that takes it."
+        )
 
     def _split(self, y, rng):
         """Training rows, and the held-out rows that score members (or None)."""
@@ -332,14 +374,20 @@ class BaggedNetEnsemble(BaseEstimator):
                 f"n_estimators={self.n_estimators} must be at least the "
                 f"{start} members already fitted when warm_start=True."
             )
-        new_samples = [self._sample(train, seed) for seed in seeds[start:]]
-        several_classes = self._is_classifier and len(self.classes_) > 1
+        new_samples = [
+            self._sample(train, seed, sample_weight) for seed in seeds[start:]
+        ]
+        weighted = _weighted_rows(np.arange(len(y)), sample_weight)
+        several_classes = self._is_classifier and len(np.unique(y[weighted])) > 1
         new_members = [
             self._member(seed, y[rows], several_classes)
             for seed, rows in zip(seeds[start:], new_samples, strict=True)
         ]
+        # A bootstrap draw has used the weights already; passing them on
+        # would count them twice.
+        member_weight = None if self.bootstrap else sample_weight
         fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_member)(member, X, y, sample_weight, rows)
+            delayed(_fit_member)(member, X, y, member_weight, rows)
             for member, rows in zip(new_members, new_samples, strict=True)
         )
         return members + fitted, samples + new_samples
@@ -347,15 +395,13 @@ class BaggedNetEnsemble(BaseEstimator):
     def _member(self, seed, labels, several_classes):
         """An unfitted member for ``seed``, to be fitted on rows labelled ``labels``.
 
-        ``several_classes``: the data holds several classes. Most classifiers
-        refuse a sample of one class; when the data itself has one, the
-        member's own error says so.
+        ``several_classes``: the rows of non-zero weight hold several classes.
+        Most classifiers refuse a sample of one class; when the data itself
+        has one, the member's own error says so.
         """
         if several_classes and len(np.unique(labels)) == 1:
             return DummyClassifier(strategy="prior")
-        member = clone(self._base_estimator())
-        if "random_state" in member.get_params():
-            member.set_params(random_state=int(seed))
+        member = _seeded(clone(self._base_estimator()), seed)
         if self.subnetwork is not None:
             name = _hidden_parameter(member)
             sizes = np.atleast_1d(member.get_params()[name])
@@ -363,8 +409,12 @@ class BaggedNetEnsemble(BaseEstimator):
             member.set_params(**{name: kept[0] if name == "n_hidden" else kept})
         return member
 
-    def _sample(self, train, seed):
-        """The rows a member trains on, drawn from its own seed."""
+    def _sample(self, train, seed, sample_weight):
+        """The rows a member trains on, drawn from its own seed.
+
+        A bootstrap draws rows with probabilities proportional to
+        ``sample_weight``; without bootstrap the weights go to the member.
+        """
         n_rows = len(train)
         if isinstance(self.max_samples, Integral):
             n_draw = int(self.max_samples)
@@ -372,12 +422,15 @@ class BaggedNetEnsemble(BaseEstimator):
             n_draw = max(1, int(round(self.max_samples * n_rows)))
         rng = np.random.RandomState(seed)
         if self.bootstrap:  # with replacement, so any count can be drawn
-            return train[rng.randint(0, n_rows, n_draw)]
+            if sample_weight is None:
+                return train[rng.randint(0, n_rows, n_draw)]
+            p = sample_weight[train] / sample_weight[train].sum()
+            return train[rng.choice(n_rows, n_draw, p=p)]
         if n_draw >= n_rows:
             return train.copy()
         return train[np.sort(rng.choice(n_rows, n_draw, replace=False))]
 
-    def _score_members(self, X, y, held_out):
+    def _score_members(self, X, y, sample_weight, held_out):
         """Out-of-bag or held-out score of every member, and the best one."""
         self.member_scores_, self.best_index_ = None, None
         if not self.bootstrap and held_out is None:
@@ -387,17 +440,19 @@ class BaggedNetEnsemble(BaseEstimator):
             self.estimators_, self.estimators_samples_, strict=True
         ):
             rows = held_out if held_out is not None else _out_of_bag(rows, len(y))
-            scores.append(member.score(X[rows], y[rows]) if len(rows) > 1 else np.nan)
+            predict = partial(_predict_rows, member, X)
+            scores.append(self._score_on(rows, y, predict, sample_weight))
         self.member_scores_ = np.array(scores)
         if np.isfinite(self.member_scores_).any():
             self.best_index_ = int(np.nanargmax(self.member_scores_))
         elif self.combine == "best":
             raise ValueError(
                 "combine='best' could not score any member: each needs at least "
-                "two rows it did not train on. Lower max_samples or use more rows."
+                "two rows of non-zero weight it did not train on. Lower "
+                "max_samples or use more rows."
             )
 
-    def _set_oob(self, X, y):
+    def _set_oob(self, X, y, sample_weight):
         """Average each row over the members that did not train on it."""
         total, counts = None, np.zeros(len(y))
         for member, rows in zip(
@@ -423,11 +478,24 @@ class BaggedNetEnsemble(BaseEstimator):
         )
         if self._is_classifier:
             self.oob_decision_function_ = average
-            predicted = self.classes_[np.argmax(average[seen], axis=1)]
-            self.oob_score_ = accuracy_score(y[seen], predicted)
+            predicted = self.classes_[np.argmax(average, axis=1)]  # NaN rows unused
         else:
-            self.oob_prediction_ = average
-            self.oob_score_ = r2_score(y[seen], average[seen])
+            self.oob_prediction_ = predicted = average
+        self.oob_score_ = self._score_on(
+            np.flatnonzero(seen), y, predicted.__getitem__, sample_weight
+        )
+
+    def _score_on(self, rows, y, predict, sample_weight):
+        """Accuracy or R^2 of ``predict(rows)`` on the ``rows`` of non-zero weight.
+
+        Weighted by ``sample_weight``; NaN with fewer than two such rows, on
+        which no score is worth trusting (R^2 has none on one row).
+        """
+        rows = _weighted_rows(rows, sample_weight)
+        if len(rows) < 2:
+            return np.nan
+        weights = None if sample_weight is None else sample_weight[rows]
+        return self._metric(y[rows], predict(rows), sample_weight=weights)
 
     # -- prediction -------------------------------------------------------
 
@@ -569,18 +637,37 @@ def _attributes_restored_on_failure(estimator):
         raise
 
 
+def _seeded(member, seed):
+    """``member`` with every ``random_state``, nested ones too, set to ``seed``."""
+    names = [
+        name
+        for name in member.get_params(deep=True)
+        if name == "random_state" or name.endswith("__random_state")
+    ]
+    return member.set_params(**dict.fromkeys(names, int(seed)))
+
+
 def _fit_member(member, X, y, sample_weight, rows):
     """Fit one member on its rows, with one BLAS thread (see ``n_jobs``)."""
     with one_blas_thread():
-        if sample_weight is None or not has_fit_parameter(member, "sample_weight"):
+        if sample_weight is None:
             return member.fit(X[rows], y[rows])
         return member.fit(X[rows], y[rows], sample_weight=sample_weight[rows])
+
+
+def _predict_rows(member, X, rows):
+    return member.predict(X[rows])
 
 
 def _out_of_bag(rows, n_samples):
     mask = np.ones(n_samples, dtype=bool)
     mask[rows] = False
     return np.flatnonzero(mask)
+
+
+def _weighted_rows(rows, sample_weight):
+    """The ``rows`` of non-zero weight: rows of weight 0 are not in the data."""
+    return rows if sample_weight is None else rows[sample_weight[rows] > 0]
 
 
 def _hidden_parameter(estimator):

@@ -108,14 +108,16 @@ def _expected_failed_checks(estimator):
 
 def _ensemble_expected_failures(estimator):
     if not (estimator.bootstrap or estimator.validation_fraction):
-        return {}  # every member fits all rows: weighting is exact
+        return {}  # every member fits all rows, with their weights: exact
     reason = (
-        "Each member trains on random rows (a bootstrap sample or the rows left "
-        "after the held-out split), drawn by row index: repeating a row k times "
-        "changes which rows are drawn, so the fits match only in distribution "
-        "(a repeated row and a weighted row carry the same expected weight), not "
-        "draw for draw as this check needs. scikit-learn marks its own "
-        "BaggingRegressor and BaggingClassifier the same way."
+        "Each member trains on random rows drawn by row index: a bootstrap "
+        "sample (drawn with probabilities proportional to sample_weight, of "
+        "max_samples times the number of rows given) or the rows left after the "
+        "held-out split. Repeating a row k times changes which rows are drawn "
+        "and how many, so the two fits agree only in each original row's "
+        "expected share of the draws, not draw for draw as this check needs. "
+        "scikit-learn marks its own BaggingRegressor and BaggingClassifier the "
+        "same way."
     )
     return {
         "check_sample_weight_equivalence_on_dense_data": reason,

@@ -9,11 +9,12 @@ import pytest
 from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator, RegressorMixin, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_friedman1
-from sklearn.dummy import DummyClassifier
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LinearRegression
-from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.metrics import accuracy_score, mean_squared_error, r2_score
 from sklearn.model_selection import StratifiedKFold, check_cv, train_test_split
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -321,6 +322,7 @@ def test_hard_votes_for_members_without_probabilities(classification):
         ({"combine": "median"}, "combine='median' averages regression outputs"),
         ({"oob_score": True, "bootstrap": False}, "oob_score=True needs bootstrap"),
         ({"combine": "best", "bootstrap": False}, "set bootstrap=True or a valid"),
+        ({"oob_score": True, "warm_start": True}, "oob_score=True needs warm_start"),
     ],
 )
 def test_settings_that_cannot_work_raise(params, message, classification):
@@ -420,11 +422,106 @@ def test_best_of_members_some_with_one_class(seed, three_positives):
     np.testing.assert_allclose(ensemble.predict_proba(X), _aligned_proba(best, X))
 
 
-def test_data_of_one_class_still_fails_as_the_member_does():
+@pytest.mark.parametrize("weighted", [False, True])
+def test_data_of_one_class_still_fails_as_the_member_does(weighted):
     X = np.random.RandomState(0).normal(size=(20, 3))
+    y = np.arange(20) % 2 if weighted else np.zeros(20, dtype=int)
+    weights = y.astype(float) if weighted else None  # weight 0 on every 0
     ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, random_state=0)
     with pytest.raises(ValueError, match="at least 2 classes"):
-        ensemble.fit(X, np.zeros(20, dtype=int))
+        ensemble.fit(X, y, sample_weight=weights)
+
+
+# -- sample_weight ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def weighted_classes():
+    """Labels 0 and 1 on weighted rows; label 2 only on rows of weight 0."""
+    X, y = make_classification(
+        n_samples=150, n_features=4, n_informative=3, n_redundant=0,
+        n_classes=3, random_state=0,
+    )  # fmt: skip
+    weights = np.where(y == 2, 0.0, np.where(y == 1, 3.0, 1.0))
+    return X, y, weights
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        KNeighborsClassifier(n_neighbors=3),
+        make_pipeline(StandardScaler(), FeedForwardClassifier(n_hidden=4, max_iter=20)),
+    ],  # fmt: skip
+    ids=["knn", "pipeline"],
+)
+def test_bootstrap_draws_rows_by_weight_for_members_without_weights(
+    estimator, weighted_classes
+):
+    X, y, weights = weighted_classes
+    ensemble = BaggedNetEnsemble(estimator, n_estimators=6, random_state=0)
+    ensemble.fit(X, y, sample_weight=weights)
+    drawn = np.concatenate(ensemble.estimators_samples_)
+    assert not np.isin(drawn, np.flatnonzero(weights == 0)).any()
+    counts = np.bincount(drawn, minlength=len(y))
+    ratio = counts[y == 1].mean() / counts[y == 0].mean()
+    assert 2.5 < ratio < 3.5  # weight 3 against weight 1
+    np.testing.assert_array_equal(ensemble.classes_, [0, 1, 2])
+    np.testing.assert_array_equal(ensemble.predict_proba(X)[:, 2], 0.0)
+
+
+def test_pipeline_members_are_seeded_too(weighted_classes):
+    X, y, _ = weighted_classes
+    net = FeedForwardClassifier(n_hidden=4, max_iter=20)
+    pipe = make_pipeline(StandardScaler(), net)
+    fits = [BaggedNetEnsemble(pipe, n_estimators=2, random_state=0).fit(X, y)
+            for _ in range(2)]  # fmt: skip
+    seeds = [m[-1].random_state for m in fits[0].estimators_]
+    assert all(isinstance(seed, int) for seed in seeds) and seeds[0] != seeds[1]
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+
+
+def test_without_bootstrap_members_must_take_sample_weight(weighted_classes):
+    X, y, weights = weighted_classes
+    pipe = make_pipeline(StandardScaler(), KNeighborsClassifier())
+    ensemble = BaggedNetEnsemble(pipe, n_estimators=2, bootstrap=False)
+    with pytest.raises(ValueError, match="Pipeline.fit takes no sample_weight"):
+        ensemble.fit(X, y, sample_weight=weights)
+    assert not hasattr(ensemble, "n_features_in_")  # left unfitted
+
+
+@pytest.mark.parametrize("bootstrap", [True, False])
+def test_sample_weight_counts_once(bootstrap):
+    # Targets 0 (weight 1) and 1 (weight 3): their weighted mean is 0.75. Were
+    # the weights used for the draw and again in the members' fits, members
+    # would average to 9 / 10.
+    X = np.zeros((200, 1))
+    y = np.repeat([0.0, 1.0], 100)
+    weights = np.repeat([1.0, 3.0], 100)
+    ensemble = BaggedNetEnsemble(DummyRegressor(), n_estimators=40,
+                                 bootstrap=bootstrap, random_state=0)  # fmt: skip
+    prediction = ensemble.fit(X, y, sample_weight=weights).predict(X[:1])[0]
+    assert prediction == pytest.approx(0.75, abs=0.01 if bootstrap else 1e-12)
+
+
+def test_scores_weigh_rows_by_sample_weight(regression):
+    X, _, y, _ = regression
+    weights = np.random.RandomState(0).randint(0, 3, size=len(y)).astype(float)
+    ensemble = BaggedNetEnsemble(_net(), n_estimators=6, oob_score=True,
+                                 random_state=0)  # fmt: skip
+    ensemble.fit(X, y, sample_weight=weights)
+    for member, rows, score in zip(
+        ensemble.estimators_,
+        ensemble.estimators_samples_,
+        ensemble.member_scores_,
+        strict=True,
+    ):
+        out = np.setdiff1d(np.arange(len(y)), rows)
+        expected = r2_score(y[out], member.predict(X[out]), sample_weight=weights[out])
+        assert score == pytest.approx(expected, rel=1e-12)
+    seen = ~np.isnan(ensemble.oob_prediction_)
+    expected = r2_score(y[seen], ensemble.oob_prediction_[seen],
+                        sample_weight=weights[seen])  # fmt: skip
+    assert ensemble.oob_score_ == pytest.approx(expected, rel=1e-12)
 
 
 # -- workers follow the caller's warning filters and configuration ------------

@@ -531,8 +531,10 @@ class BaggedNetEnsemble(BaseEstimator):
             Input data.
         return_std : bool, default=False
             Regressors: also return the standard deviation of the members'
-            predictions, an estimate of the uncertainty (zero for
-            ``combine="best"``).
+            predictions about their mean (``ddof=0``), an estimate of the
+            uncertainty. It is exactly 0 where all members agree, and for
+            ``combine="best"``, which predicts with one member; with
+            ``combine="median"`` it is still taken about the mean.
 
         Returns
         -------
@@ -548,8 +550,8 @@ class BaggedNetEnsemble(BaseEstimator):
             return self.classes_[np.argmax(outputs.mean(axis=0), axis=1)]
         center = np.median if self.combine == "median" else np.mean
         prediction = center(outputs, axis=0)
-        if return_std:  # spread about the first member: exactly 0 if all agree
-            return prediction, (outputs - outputs[0]).std(axis=0)
+        if return_std:
+            return prediction, _spread(outputs)
         return prediction
 
     @available_if(_classifier_with_proba)
@@ -657,6 +659,17 @@ def _fit_member(member, X, y, sample_weight, rows):
 
 def _predict_rows(member, X, rows):
     return member.predict(X[rows])
+
+
+def _spread(outputs):
+    """Standard deviation of the members' outputs about their mean, per row.
+
+    Taken of the differences from the first member: a shift leaves a standard
+    deviation unchanged, but the mean of equal floats can differ from them in
+    the last bit (three copies of 0.1 have a naive deviation of 1e-17), so
+    this keeps it exactly 0 where all members agree.
+    """
+    return (outputs - outputs[0]).std(axis=0)
 
 
 def _out_of_bag(rows, n_samples):

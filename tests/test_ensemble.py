@@ -188,23 +188,25 @@ def test_held_out_rows_are_never_trained_on(classification):
     assert counts.max() - counts.min() <= 1  # stratified: 50 = 17 + 17 + 16
 
 
-def test_return_std_is_zero_for_identical_members(regression):
+def test_return_std_is_exactly_zero_for_identical_members(regression):
     X, X_test, y, _ = regression
-    ensemble = BaggedNetEnsemble(LinearRegression(), n_estimators=3, bootstrap=False)
-    mean, std = ensemble.fit(X, y).predict(X_test, return_std=True)
+    constant = DummyRegressor(strategy="constant", constant=0.1)
+    ensemble = BaggedNetEnsemble(constant, n_estimators=3).fit(X, y)
+    mean, std = ensemble.predict(X_test, return_std=True)
+    np.testing.assert_allclose(mean, 0.1, rtol=1e-15)
+    assert np.std([0.1, 0.1, 0.1]) > 0  # the mean of equal floats is not them
     np.testing.assert_array_equal(std, 0.0)
-    np.testing.assert_allclose(
-        mean, LinearRegression().fit(X, y).predict(X_test), rtol=1e-12
-    )
 
 
-def test_return_std_is_the_spread_of_restarts(regression):
+@pytest.mark.parametrize("combine", ["mean", "median"])
+def test_return_std_is_the_spread_of_restarts_about_their_mean(combine, regression):
     X, X_test, y, _ = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=4, bootstrap=False,
-                                 random_state=0).fit(X, y)  # fmt: skip
+                                 combine=combine, random_state=0).fit(X, y)  # fmt: skip
     _, std = ensemble.predict(X_test, return_std=True)
     members = np.array([m.predict(X_test) for m in ensemble.estimators_])
-    np.testing.assert_allclose(std, members.std(axis=0))
+    about_mean = np.sqrt(((members - members.mean(axis=0)) ** 2).mean(axis=0))
+    np.testing.assert_allclose(std, about_mean, rtol=1e-10)
     assert np.all(std > 0)  # restarts land in different minima
 
 

@@ -26,7 +26,15 @@ from skdeep import (
     FeedForwardRegressor,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+# The members here stop at max_iter on purpose, to keep the tests quick. Only
+# that warning is silenced, test by test: a fit that diverges still shows.
+short_fits = pytest.mark.filterwarnings(
+    "ignore:.*maximum iterations:sklearn.exceptions.ConvergenceWarning"
+)
+# Tests that expect rows with no out-of-bag prediction (few members).
+rows_in_every_sample = pytest.mark.filterwarnings(
+    "ignore:.*rows were in every member's sample:UserWarning"
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +64,7 @@ def _all_weights(ensemble):
     )
 
 
+@short_fits
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_same_seed_same_ensemble_whatever_n_jobs(solver, regression):
     X, _, y, _ = regression
@@ -71,6 +80,7 @@ def test_same_seed_same_ensemble_whatever_n_jobs(solver, regression):
         np.testing.assert_array_equal(a, b)
 
 
+@short_fits
 def test_members_get_distinct_seeds_drawn_from_random_state(regression):
     X, _, y, _ = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=4, random_state=0).fit(X, y)
@@ -80,6 +90,7 @@ def test_members_get_distinct_seeds_drawn_from_random_state(regression):
     assert seeds != [m.random_state for m in other.estimators_]
 
 
+@short_fits
 def test_estimator_type_follows_the_estimator(classification):
     X, y = classification
     classifier = BaggedNetEnsemble(_classifier_net(), n_estimators=2)
@@ -94,6 +105,7 @@ def test_estimator_type_follows_the_estimator(classification):
     assert classifier.score(X, y) == accuracy_score(y, classifier.predict(X))
 
 
+@short_fits
 def test_averaged_probabilities_sum_to_one(classification):
     X, y = classification
     ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=3, random_state=0)
@@ -108,6 +120,7 @@ def test_averaged_probabilities_sum_to_one(classification):
     np.testing.assert_allclose(ensemble.predict_log_proba(X), np.log(proba))
 
 
+@short_fits
 def test_members_that_missed_a_class_give_aligned_probabilities():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 3))
@@ -126,17 +139,23 @@ def test_members_that_missed_a_class_give_aligned_probabilities():
     np.testing.assert_allclose(proba[:, 2], expected_rare)
 
 
-def test_averaging_lowers_held_out_squared_error(regression):
+@short_fits
+def test_averaging_beats_the_typical_member_on_held_out_data(regression):
     X, X_test, y, y_test = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=6, random_state=0).fit(X, y)
-    member_errors = [
-        mean_squared_error(y_test, m.predict(X_test)) for m in ensemble.estimators_
-    ]
+    members = np.array([m.predict(X_test) for m in ensemble.estimators_])
+    member_errors = [mean_squared_error(y_test, p) for p in members]
     averaged_error = mean_squared_error(y_test, ensemble.predict(X_test))
-    assert averaged_error <= np.mean(member_errors)
-    assert averaged_error < 0.9 * np.mean(member_errors)  # members really differ
+    # The mean of the members' errors is the averaged prediction's error plus
+    # their spread about it: equality holds only if predict is their average.
+    spread = members.var(axis=0).mean()
+    assert averaged_error == pytest.approx(np.mean(member_errors) - spread, rel=1e-9)
+    # Bagged 10-unit networks on 200 rows vary a lot; averaging them is about
+    # a third better than the median member here (0.67 of its error).
+    assert averaged_error < 0.8 * np.median(member_errors)
 
 
+@short_fits
 def test_median_combines_by_the_median(regression):
     X, X_test, y, _ = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=5, combine="median",
@@ -145,6 +164,7 @@ def test_median_combines_by_the_median(regression):
     np.testing.assert_allclose(ensemble.predict(X_test), np.median(members, axis=0))
 
 
+@short_fits
 @pytest.mark.parametrize(
     "settings", [{"bootstrap": True}, {"bootstrap": False, "validation_fraction": 0.3}]
 )
@@ -160,6 +180,7 @@ def test_best_predicts_exactly_as_the_best_scored_member(settings, regression):
     np.testing.assert_array_equal(std, 0.0)
 
 
+@short_fits
 def test_member_scores_are_out_of_bag_scores(regression):
     X, _, y, _ = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=3, random_state=0).fit(X, y)
@@ -173,6 +194,7 @@ def test_member_scores_are_out_of_bag_scores(regression):
         assert score == pytest.approx(member.score(X[out], y[out]), rel=1e-12)
 
 
+@short_fits
 def test_held_out_rows_are_never_trained_on(classification):
     X, y = classification
     ensemble = BaggedNetEnsemble(
@@ -198,6 +220,7 @@ def test_return_std_is_exactly_zero_for_identical_members(regression):
     np.testing.assert_array_equal(std, 0.0)
 
 
+@short_fits
 @pytest.mark.parametrize("combine", ["mean", "median"])
 def test_return_std_is_the_spread_of_restarts_about_their_mean(combine, regression):
     X, X_test, y, _ = regression
@@ -210,6 +233,8 @@ def test_return_std_is_the_spread_of_restarts_about_their_mean(combine, regressi
     assert np.all(std > 0)  # restarts land in different minima
 
 
+@short_fits
+@rows_in_every_sample
 def test_out_of_bag_uses_only_members_that_did_not_see_the_row(regression):
     X, _, y, _ = regression
     ensemble = BaggedNetEnsemble(
@@ -232,6 +257,8 @@ def test_out_of_bag_uses_only_members_that_did_not_see_the_row(regression):
     )
 
 
+@short_fits
+@rows_in_every_sample
 def test_classifier_out_of_bag_decision_function(classification):
     X, y = classification
     ensemble = BaggedNetEnsemble(
@@ -247,6 +274,7 @@ def test_classifier_out_of_bag_decision_function(classification):
     assert ensemble.oob_score_ < ensemble.score(X, y)  # honest: unseen rows
 
 
+@short_fits
 def test_rows_in_every_sample_warn_and_get_nan(regression):
     X, _, y, _ = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=2, oob_score=True,
@@ -281,6 +309,7 @@ def test_samples_follow_bootstrap_and_max_samples(
     assert np.array_equal(a, b) == (not bootstrap and max_samples == 1.0)
 
 
+@short_fits
 def test_subnetworks_keep_a_fraction_of_hidden_units(regression):
     X, _, y, _ = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=2, subnetwork=0.3,
@@ -294,6 +323,7 @@ def test_subnetworks_keep_a_fraction_of_hidden_units(regression):
         BaggedNetEnsemble(LinearRegression(), subnetwork=0.5).fit(X, y)
 
 
+@short_fits
 def test_warm_start_fits_only_the_new_members(regression):
     X, X_test, y, _ = regression
     ensemble = BaggedNetEnsemble(_net(), n_estimators=2, warm_start=True,
@@ -343,6 +373,7 @@ def test_best_without_any_scored_member_raises(regression):
         ensemble.fit(X[rows], y[rows])
 
 
+@short_fits
 def test_return_std_is_for_regressors(classification):
     X, y = classification
     ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, random_state=0)
@@ -350,6 +381,7 @@ def test_return_std_is_for_regressors(classification):
         ensemble.fit(X, y).predict(X, return_std=True)
 
 
+@short_fits
 def test_caller_arrays_are_left_alone(regression):
     X, _, y, _ = regression
     X_before, y_before = X.copy(), y.copy()
@@ -361,6 +393,7 @@ def test_caller_arrays_are_left_alone(regression):
     np.testing.assert_array_equal(weights, weights_before)
 
 
+@short_fits
 def test_sample_weights_reach_the_members(regression):
     X, X_test, y, _ = regression
     weights = np.where(np.arange(len(y)) < 100, 1.0, 0.0)
@@ -392,6 +425,8 @@ def _aligned_proba(member, X):
     return proba
 
 
+@short_fits
+@rows_in_every_sample
 @pytest.mark.parametrize("seed", [1, 2, 8, 10])  # each draws a sample with no 1
 def test_members_whose_sample_holds_one_class_predict_it(seed, three_positives):
     X, y = three_positives
@@ -414,6 +449,7 @@ def test_members_whose_sample_holds_one_class_predict_it(seed, three_positives):
     assert ensemble.best_index_ == np.argmax(ensemble.member_scores_)
 
 
+@short_fits
 @pytest.mark.parametrize("seed", [1, 8])
 def test_best_of_members_some_with_one_class(seed, three_positives):
     X, y = three_positives
@@ -456,6 +492,7 @@ def weighted_classes():
     ],  # fmt: skip
     ids=["knn", "pipeline"],
 )
+@short_fits
 def test_bootstrap_draws_rows_by_weight_for_members_without_weights(
     estimator, weighted_classes
 ):
@@ -471,6 +508,7 @@ def test_bootstrap_draws_rows_by_weight_for_members_without_weights(
     np.testing.assert_array_equal(ensemble.predict_proba(X)[:, 2], 0.0)
 
 
+@short_fits
 def test_pipeline_members_are_seeded_too(weighted_classes):
     X, y, _ = weighted_classes
     net = FeedForwardClassifier(n_hidden=4, max_iter=20)
@@ -505,6 +543,8 @@ def test_sample_weight_counts_once(bootstrap):
     assert prediction == pytest.approx(0.75, abs=0.01 if bootstrap else 1e-12)
 
 
+@short_fits
+@rows_in_every_sample
 def test_scores_weigh_rows_by_sample_weight(regression):
     X, _, y, _ = regression
     weights = np.random.RandomState(0).randint(0, 3, size=len(y)).astype(float)
@@ -622,6 +662,7 @@ def test_a_failed_first_fit_leaves_the_ensemble_unfitted(regression):
         ensemble.predict(X)
 
 
+@short_fits
 def test_warm_start_keeps_the_features_and_classes_it_was_fitted_on(classification):
     X, y = classification
     ensemble = BaggedNetEnsemble(_classifier_net(), n_estimators=2, warm_start=True,

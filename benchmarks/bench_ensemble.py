@@ -19,22 +19,31 @@ worker pool.  Part 3 prints the held-out R^2 of one network, of the best of
 8 restarts chosen on a 20% validation split, of the average of 8 restarts,
 and of the bagged average.
 
+Part 4 (``--layout``) times fit and ``predict_proba`` of 8 bagged
+``FeedForwardClassifier(n_hidden=64, max_iter=5)`` members on 49,097 x 9
+inputs (Statlog Shuttle's shape, from ``make_classification``), C-ordered,
+Fortran-ordered (what ``to_numpy()`` and a ``ColumnTransformer`` give) and as
+a pandas DataFrame, with ``n_jobs`` 1 and 2, best of ``--repeats``
+alternating runs, and the ratio of each to C-ordered input (target: at most
+1.2).
+
 Run ``python benchmarks/bench_ensemble.py`` (a few minutes on 2 cores) or
-``--quick`` for a smoke run.
+``--quick`` for a smoke run (Part 4 included, on 5,000 rows).
 """
 
 import argparse
 import time
 import warnings
 
-from sklearn.datasets import make_friedman1
+import numpy as np
+from sklearn.datasets import make_classification, make_friedman1
 from sklearn.ensemble import BaggingRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
-from skdeep import BaggedNetEnsemble, FeedForwardRegressor
+from skdeep import BaggedNetEnsemble, FeedForwardClassifier, FeedForwardRegressor
 
 N_MEMBERS = 8
 N_HIDDEN = 100  # MLPRegressor's default width
@@ -150,10 +159,51 @@ def report_targets(speed_up, ratios, scores):
         print(f"  {'PASS' if passed else 'FAIL'}  {label}")
 
 
+def layouts(quick):
+    """The same inputs, row-major, column-major and (with pandas) a DataFrame."""
+    n_rows = 5_000 if quick else 49_097  # Statlog Shuttle's shape
+    X, y = make_classification(n_samples=n_rows, n_features=9, n_informative=6,
+                               n_classes=4, random_state=0)  # fmt: skip
+    inputs = {"C": np.ascontiguousarray(X), "F": np.asfortranarray(X)}
+    try:
+        import pandas as pd
+    except ImportError:
+        return inputs, y
+    inputs["DataFrame"] = pd.DataFrame(X, columns=[f"x{i}" for i in range(9)])
+    return inputs, y
+
+
+def layout_speed(quick, repeats):
+    inputs, y = layouts(quick)
+    print(f"\nPart 4: fit and predict_proba by input layout, {len(y):,} x 9, "
+          f"8 members, best of {repeats}")  # fmt: skip
+    print(f"  {'n_jobs':<8}{'input':<11}{'fit s':>8}{'x C':>6}{'predict s':>11}"
+          f"{'x C':>6}")  # fmt: skip
+    for n_jobs in (1, 2):
+        fit, predict = {key: [] for key in inputs}, {key: [] for key in inputs}
+        for _ in range(repeats):
+            for key, X in inputs.items():
+                net = FeedForwardClassifier(n_hidden=64, max_iter=5)
+                model = BaggedNetEnsemble(net, n_estimators=N_MEMBERS,
+                                          n_jobs=n_jobs, random_state=0)  # fmt: skip
+                fit[key].append(timed_fit(model, X, y))
+                start = time.perf_counter()
+                model.predict_proba(X)
+                predict[key].append(time.perf_counter() - start)
+        fit = {key: min(values) for key, values in fit.items()}
+        predict = {key: min(values) for key, values in predict.items()}
+        for key in inputs:
+            fit_ratio, predict_ratio = fit[key] / fit["C"], predict[key] / predict["C"]
+            print(f"  {n_jobs:<8}{key:<11}{fit[key]:>8.2f}{fit_ratio:>6.2f}"
+                  f"{predict[key]:>11.3f}{predict_ratio:>6.2f}")  # fmt: skip
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--layout", action="store_true",
+                        help="only Part 4: C, Fortran and DataFrame input")  # fmt: skip
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     # Members stop at max_iter on purpose; the ensemble carries this filter
@@ -161,9 +211,14 @@ def main(argv=None):
     warnings.simplefilter("ignore", ConvergenceWarning)
     data = load(args.quick)
     warm_up_workers(data)
+    if args.layout:
+        layout_speed(args.quick, repeats)
+        return
     speed_up, ratios, scores = speed(data, args.quick, repeats)
     restarts_and_averages(data, args.quick)
-    if not args.quick:
+    if args.quick:
+        layout_speed(args.quick, repeats)
+    else:
         report_targets(speed_up, ratios, scores)
 
 

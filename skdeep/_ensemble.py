@@ -650,7 +650,12 @@ def _seeded(member, seed):
 
 
 def _fit_member(member, X, y, sample_weight, rows):
-    """Fit one member on its rows, with one BLAS thread (see ``n_jobs``)."""
+    """Fit one member on its rows, with one BLAS thread (see ``n_jobs``).
+
+    ``X[rows]`` is a new C-ordered array whatever the order of ``X``, so
+    members train on row-major data even from a DataFrame or a Fortran-ordered
+    array, and the ensemble keeps no copy of ``X`` of its own.
+    """
     with one_blas_thread():
         if sample_weight is None:
             return member.fit(X[rows], y[rows])

@@ -597,9 +597,10 @@ def test_worker_processes_follow_the_callers_warning_filters():
 
 
 class _Recorder(RegressorMixin, BaseEstimator):
-    """Predicts the mean; records a configuration key its fit ran under."""
+    """Predicts the mean; records the layout of its training X and a config key."""
 
     def fit(self, X, y):
+        self.c_ordered_ = X.flags.c_contiguous
         self.assume_finite_ = get_config()["assume_finite"]
         self.mean_ = float(np.mean(y))
         return self
@@ -627,6 +628,14 @@ def test_warnings_as_errors_in_workers_fail_the_fit(regression):
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(ConvergenceWarning, match="maximum iterations"):
             ensemble.fit(X, y)
+
+
+@pytest.mark.parametrize("bootstrap", [True, False])
+def test_members_train_on_row_major_rows_of_column_major_input(bootstrap, regression):
+    X, _, y, _ = regression
+    ensemble = BaggedNetEnsemble(_Recorder(), n_estimators=2, bootstrap=bootstrap)
+    ensemble.fit(np.asfortranarray(X), y)
+    assert all(m.c_ordered_ for m in ensemble.estimators_)
 
 
 # -- a failed fit changes nothing ---------------------------------------------

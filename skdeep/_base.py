@@ -12,7 +12,6 @@ encoded and what the outputs mean.
 
 import warnings
 from abc import ABCMeta, abstractmethod
-from contextlib import contextmanager
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -49,6 +48,7 @@ from skdeep.utils._compat import (
     _fit_context,
     check_sample_weight,
 )
+from skdeep.utils._state import unchanged_on_failure
 from skdeep.utils._threads import network_threads
 
 _CONFIG_FIELDS = (
@@ -57,18 +57,6 @@ _CONFIG_FIELDS = (
     "l1_ratio", "shuffle", "max_iter", "tol", "n_iter_no_change",
     "param_change_tol", "max_fun", "verbose",
 )  # fmt: skip
-
-
-@contextmanager
-def _unchanged_on_failure(estimator):
-    """Put every attribute back if the block raises."""
-    before = dict(vars(estimator))
-    try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(before)
-        raise
 
 
 @dataclass
@@ -193,7 +181,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
              sample_weight_val=None, *, incremental=False, classes=None):  # fmt: skip
-        with _unchanged_on_failure(self):
+        with unchanged_on_failure(self):
             run = self._prepare_run(X, y, sample_weight, incremental, classes)
             run.validation = self._prepare_validation(run, X_val, y_val,
                                                       sample_weight_val)  # fmt: skip

@@ -2,7 +2,6 @@
 
 import copy
 import warnings
-from contextlib import contextmanager
 from functools import partial
 from numbers import Integral, Real
 
@@ -26,6 +25,7 @@ from skdeep.utils._compat import (
     _fit_context,
     check_sample_weight,
 )
+from skdeep.utils._state import unchanged_on_failure
 from skdeep.utils._threads import one_blas_thread
 
 _MAX_SEED = np.iinfo(np.int32).max
@@ -256,7 +256,7 @@ class BaggedNetEnsemble(BaseEstimator):
         self : object
             The fitted ensemble.
         """
-        with _attributes_restored_on_failure(self):
+        with unchanged_on_failure(self):
             self._check_settings()
             warm = self.warm_start and hasattr(self, "estimators_")
             X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, warm)
@@ -618,25 +618,6 @@ class BaggedNetEnsemble(BaseEstimator):
         if tags.classifier_tags is not None:
             tags.classifier_tags.multi_label = False
         return tags
-
-
-@contextmanager
-def _attributes_restored_on_failure(estimator):
-    """Put back every attribute of ``estimator`` if the block raises.
-
-    Fitting sets attributes as it goes (``validate_data`` first), so a fit
-    that fails part-way would leave a half-changed model; this leaves the
-    previous model, or an unfitted estimator, instead. It copies the
-    attribute dictionary only: the block must replace attributes, never
-    change them in place.
-    """
-    previous = dict(vars(estimator))
-    try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(previous)
-        raise
 
 
 def _seeded(member, seed):

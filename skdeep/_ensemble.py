@@ -1,21 +1,26 @@
 """Ensembles of networks: best-of and averaged random restarts, and bagging."""
 
-import copy
-import warnings
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone, is_classifier
-from sklearn.dummy import DummyClassifier
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skdeep._bagging import (
+    check_settings,
+    combined,
+    fit_members,
+    member_output,
+    score_members,
+    set_oob,
+    split_rows,
+    spread,
+    tags_like_members,
+    validate_fit_data,
+)
 from skdeep._feedforward import FeedForwardRegressor
 from skdeep.utils._compat import (
     HasMethods,
@@ -23,10 +28,8 @@ from skdeep.utils._compat import (
     RealNotInt,
     StrOptions,
     _fit_context,
-    check_sample_weight,
 )
 from skdeep.utils._state import unchanged_on_failure
-from skdeep.utils._threads import one_blas_thread
 
 _MAX_SEED = np.iinfo(np.int32).max
 
@@ -257,270 +260,35 @@ class BaggedNetEnsemble(BaseEstimator):
             The fitted ensemble.
         """
         with unchanged_on_failure(self):
-            self._check_settings()
+            check_settings(self)
             warm = self.warm_start and hasattr(self, "estimators_")
-            X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, warm)
+            X, y, sample_weight = validate_fit_data(self, X, y, sample_weight, warm)
             rng = check_random_state(self.random_state)
-            train, held_out = self._split(y, rng)
+            train, held_out = split_rows(self, y, rng)
             seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
-            members, samples = self._fit_new_members(
-                X, y, sample_weight, train, seeds, warm
+            self.estimators_, self.estimators_samples_ = fit_members(
+                self, X, y, sample_weight, train, seeds, warm
             )
-            # New lists, not extended in place: a failure restores the old ones.
-            self.estimators_ = members
-            self.estimators_samples_ = samples
-            self._score_members(X, y, sample_weight, held_out)
+            self.member_scores_, self.best_index_ = score_members(
+                self, X, y, sample_weight, held_out
+            )
+            # Called from fit itself: its warning names the line that called fit.
             if self.oob_score:
-                self._set_oob(X, y, sample_weight)
+                set_oob(self, X, y, sample_weight)
         return self
 
-    def _check_settings(self):
-        if self.combine == "median" and self._is_classifier:
-            raise ValueError(
-                "combine='median' averages regression outputs; a classifier "
-                "ensemble combines with 'mean' (soft voting) or 'best'."
-            )
-        if self.oob_score and not self.bootstrap:
-            raise ValueError(
-                "oob_score=True needs bootstrap=True: without it no row is out of bag."
-            )
-        if self.oob_score and self.warm_start:
-            raise ValueError(
-                "oob_score=True needs warm_start=False: the members kept from an "
-                "earlier fit drew their rows from that fit's X, so their "
-                "out-of-bag rows in this X are unknown."
-            )
-        if (
-            self.combine == "best"
-            and not self.bootstrap
-            and not self.validation_fraction
-        ):
-            raise ValueError(
-                "combine='best' scores the members out of bag or on held-out "
-                "rows: set bootstrap=True or a validation_fraction."
-            )
-        if self.subnetwork is not None and not _hidden_parameter(
-            self._base_estimator()
-        ):
-            raise ValueError(
-                "subnetwork needs an estimator with n_hidden or hidden_layer_sizes, "
-                f"got {type(self._base_estimator()).__name__}."
-            )
-
-    def _validate_fit_data(self, X, y, sample_weight, warm):
-        """Validated ``X``, ``y`` and ``sample_weight``; sets ``classes_``."""
-        sparse = get_tags(self._base_estimator()).input_tags.sparse
-        regression = not self._is_classifier
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not warm,  # added members must take the features of the others
-            accept_sparse=["csr", "csc"] if sparse else False,
-            dtype=None,
-            multi_output=regression,
-            y_numeric=regression,
-        )
-        if self._is_classifier:
-            check_classification_targets(y)
-            self._set_classes(np.unique(y), warm)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X, np.float64)
-            self._check_weights_reach_members()
-        return X, y, sample_weight
-
-    def _set_classes(self, classes, warm):
-        if warm and not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                f"warm_start=True adds members for the classes already fitted, "
-                f"{self.classes_.tolist()}, but y has classes {classes.tolist()}. "
-                "Set warm_start=False to fit a new ensemble."
-            )
-        self.classes_ = classes
-
-    def _check_weights_reach_members(self):
-        """Without bootstrap, weights reach members through their ``fit`` only."""
-        base = self._base_estimator()
-        if self.bootstrap or has_fit_parameter(base, "sample_weight"):
-            return
-        raise ValueError(
-            f"With bootstrap=False, sample_weight is passed to each member's fit, "
-            f"but {type(base).__name__}.fit takes no sample_weight. Set "
-            "bootstrap=True to draw each member's rows with probabilities "
-            "proportional to sample_weight, or use an estimator that takes it."
-        )
-
-    def _split(self, y, rng):
-        """Training rows, and the held-out rows that score members (or None)."""
-        rows = np.arange(len(y))
-        if self.bootstrap or not self.validation_fraction:
-            return rows, None
-        stratify = y if self._is_classifier else None
-        train, held_out = train_test_split(
-            rows,
-            test_size=self.validation_fraction,
-            random_state=rng,
-            stratify=stratify,
-        )
-        return train, held_out
-
-    def _fit_new_members(self, X, y, sample_weight, train, seeds, warm):
-        """All members and samples: the kept ones, then the new ones fitted."""
-        members = list(self.estimators_) if warm else []
-        samples = list(self.estimators_samples_) if warm else []
-        start = len(members)
-        if start > self.n_estimators:
-            raise ValueError(
-                f"n_estimators={self.n_estimators} must be at least the "
-                f"{start} members already fitted when warm_start=True."
-            )
-        new_samples = [
-            self._sample(train, seed, sample_weight) for seed in seeds[start:]
-        ]
-        weighted = _weighted_rows(np.arange(len(y)), sample_weight)
-        several_classes = self._is_classifier and len(np.unique(y[weighted])) > 1
-        new_members = [
-            self._member(seed, y[rows], several_classes)
-            for seed, rows in zip(seeds[start:], new_samples, strict=True)
-        ]
-        # A bootstrap draw has used the weights already; passing them on
-        # would count them twice.
-        member_weight = None if self.bootstrap else sample_weight
-        fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_member)(member, X, y, member_weight, rows)
-            for member, rows in zip(new_members, new_samples, strict=True)
-        )
-        return members + fitted, samples + new_samples
-
-    def _member(self, seed, labels, several_classes):
-        """An unfitted member for ``seed``, to be fitted on rows labelled ``labels``.
-
-        ``several_classes``: the rows of non-zero weight hold several classes.
-        Most classifiers refuse a sample of one class; when the data itself
-        has one, the member's own error says so.
-        """
-        if several_classes and len(np.unique(labels)) == 1:
-            return DummyClassifier(strategy="prior")
-        member = _seeded(clone(self._base_estimator()), seed)
-        if self.subnetwork is not None:
-            name = _hidden_parameter(member)
-            sizes = np.atleast_1d(member.get_params()[name])
-            kept = tuple(max(1, int(round(self.subnetwork * s))) for s in sizes)
-            member.set_params(**{name: kept[0] if name == "n_hidden" else kept})
-        return member
-
-    def _sample(self, train, seed, sample_weight):
-        """The rows a member trains on, drawn from its own seed.
-
-        A bootstrap draws rows with probabilities proportional to
-        ``sample_weight``; without bootstrap the weights go to the member.
-        """
-        n_rows = len(train)
-        if isinstance(self.max_samples, Integral):
-            n_draw = int(self.max_samples)
-        else:
-            n_draw = max(1, int(round(self.max_samples * n_rows)))
-        rng = np.random.RandomState(seed)
-        if self.bootstrap:  # with replacement, so any count can be drawn
-            if sample_weight is None:
-                return train[rng.randint(0, n_rows, n_draw)]
-            p = sample_weight[train] / sample_weight[train].sum()
-            return train[rng.choice(n_rows, n_draw, p=p)]
-        if n_draw >= n_rows:
-            return train.copy()
-        return train[np.sort(rng.choice(n_rows, n_draw, replace=False))]
-
-    def _score_members(self, X, y, sample_weight, held_out):
-        """Out-of-bag or held-out score of every member, and the best one."""
-        self.member_scores_, self.best_index_ = None, None
-        if not self.bootstrap and held_out is None:
-            return
-        scores = []
-        for member, rows in zip(
-            self.estimators_, self.estimators_samples_, strict=True
-        ):
-            rows = held_out if held_out is not None else _out_of_bag(rows, len(y))
-            predict = partial(_predict_rows, member, X)
-            scores.append(self._score_on(rows, y, predict, sample_weight))
-        self.member_scores_ = np.array(scores)
-        if np.isfinite(self.member_scores_).any():
-            self.best_index_ = int(np.nanargmax(self.member_scores_))
-        elif self.combine == "best":
-            raise ValueError(
-                "combine='best' could not score any member: each needs at least "
-                "two rows of non-zero weight it did not train on. Lower "
-                "max_samples or use more rows."
-            )
-
-    def _set_oob(self, X, y, sample_weight):
-        """Average each row over the members that did not train on it."""
-        total, counts = None, np.zeros(len(y))
-        for member, rows in zip(
-            self.estimators_, self.estimators_samples_, strict=True
-        ):
-            oob = _out_of_bag(rows, len(y))
-            if not len(oob):
-                continue
-            output = self._member_output(member, X[oob])
-            total = np.zeros((len(y),) + output.shape[1:]) if total is None else total
-            total[oob] += output
-            counts[oob] += 1
-        seen = counts > 0
-        if not seen.all():
-            warnings.warn(
-                f"{int((~seen).sum())} rows were in every member's sample and "
-                "have no out-of-bag prediction (NaN); use more members.",
-                UserWarning,
-                stacklevel=4,  # the caller of fit, past _fit_context
-            )
-        average = total / np.where(seen, counts, np.nan).reshape(
-            (-1,) + (1,) * (total.ndim - 1)
-        )
-        if self._is_classifier:
-            self.oob_decision_function_ = average
-            predicted = self.classes_[np.argmax(average, axis=1)]  # NaN rows unused
-        else:
-            self.oob_prediction_ = predicted = average
-        self.oob_score_ = self._score_on(
-            np.flatnonzero(seen), y, predicted.__getitem__, sample_weight
-        )
-
-    def _score_on(self, rows, y, predict, sample_weight):
-        """Accuracy or R^2 of ``predict(rows)`` on the ``rows`` of non-zero weight.
-
-        Weighted by ``sample_weight``; NaN with fewer than two such rows, on
-        which no score is worth trusting (R^2 has none on one row).
-        """
-        rows = _weighted_rows(rows, sample_weight)
-        if len(rows) < 2:
-            return np.nan
-        weights = None if sample_weight is None else sample_weight[rows]
-        return self._metric(y[rows], predict(rows), sample_weight=weights)
-
     # -- prediction -------------------------------------------------------
-
-    def _member_output(self, member, X):
-        """A member's probabilities on ``classes_`` (classifiers) or prediction."""
-        if not self._is_classifier:
-            return np.asarray(member.predict(X), dtype=float)
-        proba = np.zeros((X.shape[0], len(self.classes_)))
-        columns = np.searchsorted(self.classes_, member.classes_)
-        if hasattr(member, "predict_proba"):
-            proba[:, columns] = member.predict_proba(X)
-        else:  # hard vote: all of the member's probability on its label
-            proba[
-                np.arange(len(proba)), np.searchsorted(self.classes_, member.predict(X))
-            ] = 1
-        return proba
 
     def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(
             self, X, reset=False, dtype=None, accept_sparse=["csr", "csc"]
         )
+        classes = self.classes_ if self._is_classifier else None
+        members = self.estimators_
         if self.combine == "best":
-            return self._member_output(self.estimators_[self.best_index_], X)[None]
-        return np.array([self._member_output(m, X) for m in self.estimators_])
+            members = [members[self.best_index_]]
+        return np.array([member_output(m, X, classes) for m in members])
 
     def predict(self, X, return_std=False):
         """Predict with the combined members.
@@ -544,15 +312,11 @@ class BaggedNetEnsemble(BaseEstimator):
             Only with ``return_std=True``.
         """
         outputs = self._outputs(X)
-        if self._is_classifier:
-            if return_std:
-                raise ValueError("return_std is for regressors.")
-            return self.classes_[np.argmax(outputs.mean(axis=0), axis=1)]
-        center = np.median if self.combine == "median" else np.mean
-        prediction = center(outputs, axis=0)
-        if return_std:
-            return prediction, _spread(outputs)
-        return prediction
+        if self._is_classifier and return_std:
+            raise ValueError("return_std is for regressors.")
+        classes = self.classes_ if self._is_classifier else None
+        prediction = combined(outputs, self.combine, classes)
+        return (prediction, spread(outputs)) if return_std else prediction
 
     @available_if(_classifier_with_proba)
     def predict_proba(self, X):
@@ -604,74 +368,7 @@ class BaggedNetEnsemble(BaseEstimator):
         -------
         score : float
         """
-        metric = accuracy_score if self._is_classifier else r2_score
-        return metric(y, self.predict(X), sample_weight=sample_weight)
+        return self._metric(y, self.predict(X), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        base = get_tags(self._base_estimator())
-        tags.estimator_type = base.estimator_type
-        tags.classifier_tags = copy.deepcopy(base.classifier_tags)
-        tags.regressor_tags = copy.deepcopy(base.regressor_tags)
-        tags.target_tags = copy.deepcopy(base.target_tags)
-        tags.input_tags.sparse = base.input_tags.sparse
-        if tags.classifier_tags is not None:
-            tags.classifier_tags.multi_label = False
-        return tags
-
-
-def _seeded(member, seed):
-    """``member`` with every ``random_state``, nested ones too, set to ``seed``."""
-    names = [
-        name
-        for name in member.get_params(deep=True)
-        if name == "random_state" or name.endswith("__random_state")
-    ]
-    return member.set_params(**dict.fromkeys(names, int(seed)))
-
-
-def _fit_member(member, X, y, sample_weight, rows):
-    """Fit one member on its rows, with one BLAS thread (see ``n_jobs``).
-
-    ``X[rows]`` is a new C-ordered array whatever the order of ``X``, so
-    members train on row-major data even from a DataFrame or a Fortran-ordered
-    array, and the ensemble keeps no copy of ``X`` of its own.
-    """
-    with one_blas_thread():
-        if sample_weight is None:
-            return member.fit(X[rows], y[rows])
-        return member.fit(X[rows], y[rows], sample_weight=sample_weight[rows])
-
-
-def _predict_rows(member, X, rows):
-    return member.predict(X[rows])
-
-
-def _spread(outputs):
-    """Standard deviation of the members' outputs about their mean, per row.
-
-    Taken of the differences from the first member: a shift leaves a standard
-    deviation unchanged, but the mean of equal floats can differ from them in
-    the last bit (three copies of 0.1 have a naive deviation of 1e-17), so
-    this keeps it exactly 0 where all members agree.
-    """
-    return (outputs - outputs[0]).std(axis=0)
-
-
-def _out_of_bag(rows, n_samples):
-    mask = np.ones(n_samples, dtype=bool)
-    mask[rows] = False
-    return np.flatnonzero(mask)
-
-
-def _weighted_rows(rows, sample_weight):
-    """The ``rows`` of non-zero weight: rows of weight 0 are not in the data."""
-    return rows if sample_weight is None else rows[sample_weight[rows] > 0]
-
-
-def _hidden_parameter(estimator):
-    params = estimator.get_params()
-    for name in ("n_hidden", "hidden_layer_sizes"):
-        if name in params:
-            return name
-    return None
+        return tags_like_members(super().__sklearn_tags__(), self._base_estimator())

@@ -18,6 +18,10 @@ from skdeep._smoothers import pspline, supersmoother
 from skdeep.utils._compat import Interval, StrOptions, _fit_context, check_sample_weight
 from skdeep.utils._threads import one_blas_thread
 
+# Rows per block of prediction: small enough that a block copied to C order
+# costs little memory.
+_BLOCK = 4096
+
 
 class PPRRegressor(
     ClassNamePrefixFeaturesOutMixin, RegressorMixin, TransformerMixin, BaseEstimator
@@ -232,14 +236,20 @@ class PPRRegressor(
             raise ValueError(
                 f"max_terms={max_terms} must be at least n_terms={self.n_terms}."
             )
+        # A C-ordered copy whatever the caller's layout (a DataFrame or
+        # ColumnTransformer gives Fortran order): the fit then sums in the
+        # same order, so both layouts give the same model, and the copy is
+        # the one the standardised inputs need anyway.
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
-                             dtype=np.float64)  # fmt: skip
+                             dtype=np.float64, order="C", copy=True)  # fmt: skip
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         w = check_sample_weight(sample_weight, X, np.float64)
         mean, scale = _weighted_scaling(X, w, self.standardize)
+        X -= mean
+        X /= scale
         intercept = w @ Y / w.sum()
         fitter = Fitter(
-            (X - mean) / scale, Y - intercept, w, self._smooth(), self.optimizer,
+            X, Y - intercept, w, self._smooth(), self.optimizer,
             self.learning_rate, self.n_candidates, self.tol, self.max_iter,
             check_random_state(self.random_state), self.verbose,
         )  # fmt: skip
@@ -281,7 +291,17 @@ class PPRRegressor(
     def _forward(self, X, n_layers=None):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self._network.predict(X, n_layers=n_layers)
+        out = None
+        for start in range(0, X.shape[0], _BLOCK):
+            # Each block in C order (a copy only when X is not): BLAS then
+            # sums the projections in the same order whatever the caller's
+            # layout, so a DataFrame predicts exactly as its C-ordered values.
+            block = np.ascontiguousarray(X[start : start + _BLOCK])
+            P = self._network.predict(block, n_layers=n_layers)
+            if out is None:
+                out = np.empty((X.shape[0], P.shape[1]))
+            out[start : start + _BLOCK] = P
+        return out
 
     def predict(self, X):
         """Predict the target(s).

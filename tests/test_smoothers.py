@@ -132,3 +132,26 @@ def test_too_few_points_give_a_line_or_a_constant(smoother):
     constant = smoother(np.ones(5), np.arange(5.0))
     np.testing.assert_allclose(constant(np.array([0.0, 1.0, 2.0])), 2.0)
     assert np.isfinite(constant.derivative(np.array([1.0]))).all()
+
+
+@pytest.mark.parametrize(
+    "settings", [{}, {"smoothing": 1.0}, {"df": 8}], ids=["gcv", "smoothing", "df"]
+)
+def test_pspline_is_stable_across_a_gap_in_the_data(settings, rng):
+    # Basis functions over a gap see no data, so the gram matrix is singular;
+    # the penalty alone must settle them, not rounding. Moving every x (or
+    # weight) by one unit in the last place used to move the curve by 1e-3.
+    x = np.concatenate([rng.random(150) * 0.3, 0.7 + rng.random(150) * 0.3])
+    y = np.sin(6 * x) + 0.3 * rng.standard_normal(300)
+    w = rng.uniform(0.5, 2.0, 300)
+    moved = x * (1 + 2**-52)
+    curve = pspline(x, y, w, **settings)
+    np.testing.assert_allclose(
+        pspline(moved, y, w, **settings)(moved), curve(x), rtol=0, atol=1e-10
+    )
+    nudged = w * (1 + 2**-52)
+    np.testing.assert_allclose(
+        pspline(x, y, nudged, **settings)(x), curve(x), rtol=0, atol=1e-10
+    )
+    between = curve(np.linspace(0.3, 0.7, 9))
+    assert np.all(np.abs(between) < 2)  # bridged, not blown up

@@ -57,8 +57,9 @@ class PPRRegressor(
         Super smoother bass: higher values give smoother ridge functions.
 
     smoothing : float or None, default=None
-        Spline penalty; None chooses it by generalised cross-validation (or
-        from ``df``).
+        Spline penalty (against sample weights rescaled to mean one per
+        distinct projection); None chooses it by generalised cross-validation
+        (or from ``df``).
 
     df : float or None, default=None
         Spline degrees of freedom, used when ``smoothing`` is None.
@@ -224,7 +225,12 @@ class PPRRegressor(
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets; several outputs share directions and ridge functions.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
+            Non-negative sample weights. Only their ratios matter:
+            multiplying them all by a constant gives the same model. An
+            integer weight counts as that many copies of the row and a zero
+            weight as a removed row; since tied projections pool into one
+            point and cross-validation counts distinct points, the sample
+            given twice (or with every weight 2) is the sample once.
 
         Returns
         -------
@@ -243,7 +249,7 @@ class PPRRegressor(
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=np.float64, order="C", copy=True)  # fmt: skip
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        w = check_sample_weight(sample_weight, X, np.float64)
+        w = _relative_weights(check_sample_weight(sample_weight, X, np.float64))
         mean, scale = _weighted_scaling(X, w, self.standardize)
         X -= mean
         X /= scale
@@ -342,6 +348,17 @@ class PPRRegressor(
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _relative_weights(sample_weight):
+    """The weights divided by the power of two just above their largest.
+
+    Only the ratios of the weights matter to the fit; rescaling them keeps
+    weighted sums of squares far from overflow and underflow whatever the
+    caller's scale, and by a power of two it is exact, so integer counts
+    keep weighing exactly as many repeated rows.
+    """
+    return np.ldexp(sample_weight, -np.frexp(sample_weight.max())[1])
 
 
 def _weighted_scaling(X, w, standardize):

@@ -263,7 +263,7 @@ def supersmoother(x, y, w=None, span="cv", bass=0.0, order=None):
     x, y : ndarray of shape (n,)
         Abscissas (any order, ties allowed) and responses.
     w : ndarray of shape (n,), default=None
-        Non-negative weights.
+        Non-negative weights; only their ratios matter.
     span : "cv" or float in (0, 1]
         "cv" chooses the span at each point among 0.05, 0.2 and 0.5 by
         cross-validation (smoothed); a number fixes the span.
@@ -347,10 +347,14 @@ def pspline(x, y, w=None, smoothing=None, df=None, n_knots=None, order=None):
     x, y : ndarray of shape (n,)
         Abscissas (any order, ties allowed) and responses.
     w : ndarray of shape (n,), default=None
-        Non-negative weights.
+        Non-negative weights. Only their ratios matter: tied abscissas pool
+        into one point carrying their total weight, and the pooled weights
+        are rescaled to mean one, so a weight of 2 equals a repeated point
+        and multiplying all weights by a constant changes nothing.
     smoothing : float or None
-        The penalty weight. None chooses it by generalised cross-validation
-        (each degree of freedom counted 1.4 times), unless ``df`` is given.
+        The penalty weight, relative to those mean-one weights. None chooses
+        it by generalised cross-validation over the distinct abscissas (each
+        degree of freedom counted 1.4 times), unless ``df`` is given.
     df : float or None
         Effective degrees of freedom (trace of the smoother) to aim for,
         between 2 (a straight line) and the number of basis functions.
@@ -368,6 +372,10 @@ def pspline(x, y, w=None, smoothing=None, df=None, n_knots=None, order=None):
     yu = yu[:, 0]
     if len(xu) < 6:
         return _with_points(_constant_or_line(xu, yu, wu), group)
+    # Weights of mean one per distinct x: only their ratios matter, and since
+    # tied rows pool into one point, a row of weight 2 and a row given twice
+    # are the same point; so is every row given twice and the data once.
+    wu = wu * (len(xu) / wu.sum())
     n_knots = int(min(40, len(xu) // 4)) if n_knots is None else int(n_knots)
     n_intervals = max(n_knots, 1) + 1
     width = (xu[-1] - xu[0]) / n_intervals
@@ -389,7 +397,7 @@ def pspline(x, y, w=None, smoothing=None, df=None, n_knots=None, order=None):
         )
     penalty = np.diff(np.eye(n_coef), n=2, axis=0)
     penalty = penalty.T @ penalty
-    coef = _penalised_solve(gram, rhs, penalty, yu, wu, w.sum(), smoothing, df)
+    coef = _penalised_solve(gram, rhs, penalty, yu, wu, smoothing, df)
     values = sum(basis[a] * coef[index + a] for a in range(4))
     slopes = sum(d * coef[index + a] for a, d in enumerate(
         _uniform_cubic_slopes(xu, xu[0], width, index)))  # fmt: skip
@@ -427,8 +435,11 @@ def _uniform_cubic_slopes(x, start, width, index):
     )
 
 
-def _penalised_solve(gram, rhs, penalty, y, w, n_total, smoothing, df):
+def _penalised_solve(gram, rhs, penalty, y, w, smoothing, df):
     """Coefficients of the penalised fit, choosing the penalty if asked.
+
+    ``y`` and ``w`` are the pooled responses and weights, one per distinct
+    abscissa; GCV counts those points, ``n = len(y)``.
 
     The generalised eigenvectors ``V`` of ``gram v = theta (gram + a P) v``,
     normalised to ``V' (gram + a P) V = I``, diagonalise both matrices, so
@@ -467,12 +478,16 @@ def _penalised_solve(gram, rhs, penalty, y, w, n_total, smoothing, df):
         lam = _lam_for_trace(trace, float(df), len(theta), relative)
     else:
         # penalties from negligible to overwhelming for a typical direction,
-        # all scored at once: GCV = n RSS / (n - gamma trace)^2
+        # all scored at once: GCV = n RSS / (n - gamma trace)^2, with n the
+        # distinct abscissas, the points the pooled fit sees. (The weights'
+        # sum would make GCV depend on their scale: weights summing to 1
+        # would leave it nothing to trade against and pick the least
+        # smoothing.)
         typical = float(np.median(relative)) if relative.size else 1.0
         grid = np.logspace(-6, 6, 61) / typical
         d = denominators(grid)
         rss = np.maximum(yy - (b**2 * (2 * d - theta) / d**2).sum(axis=1), 0.0)
-        effective = 1.0 - GCV_GAMMA * (theta / d).sum(axis=1) / n_total
+        effective = 1.0 - GCV_GAMMA * (theta / d).sum(axis=1) / len(y)
         effective = np.maximum(effective, 1e-12)
         lam = grid[int(np.argmin(rss / effective**2))]
     d = denominators([lam])[0]

@@ -126,11 +126,52 @@ def test_sample_weights_equal_repeated_rows(rng):
     X = rng.uniform(size=(120, 3))
     y = np.sin(3 * X[:, 0]) + X[:, 1] + 0.1 * rng.standard_normal(120)
     counts = rng.randint(0, 3, 120)
-    weighted = PPRRegressor(n_terms=2).fit(X, y, sample_weight=counts)
-    repeated = PPRRegressor(n_terms=2).fit(
-        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    weighted = PPRRegressor(n_terms=2, random_state=0)
+    weighted.fit(X, y, sample_weight=counts)
+    repeated = PPRRegressor(n_terms=2, random_state=0)
+    repeated.fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"smoothing": 1.0}, {"df": 6}, {"smoother": "supsmu"}],
+    ids=["gcv", "smoothing", "df", "supsmu"],
+)
+def test_only_the_ratios_of_the_sample_weights_matter(settings, rng):
+    # GCV used to count sum(sample_weight) as the sample size, so weights
+    # summing to 1 chose the least smoothing and 1000 w a different model.
+    X = rng.uniform(size=(300, 3))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] + 0.3 * rng.standard_normal(300)
+    w = rng.uniform(0.5, 2.0, 300)
+    w[::10] = 0.0  # zero weights stay removed rows at every scale
+
+    def fit(scale):
+        ppr = PPRRegressor(n_terms=2, random_state=0, **settings)
+        return ppr.fit(X, y, sample_weight=scale * w)
+
+    reference = fit(1.0)
+    for scale in (1000.0, 1.0 / w.sum(), 1e-250, 1e250):
+        scaled = fit(scale)
+        np.testing.assert_allclose(
+            scaled.predict(X), reference.predict(X), rtol=1e-7, err_msg=str(scale)
+        )
+        assert scaled.history_[-1]["loss"] == pytest.approx(
+            reference.history_[-1]["loss"], rel=1e-7
+        )
+
+
+def test_every_row_twice_is_the_data_once(rng):
+    # The consequence of weights that are both counts and ratios: repeating
+    # the whole sample (weights of 2, or each row given twice) is no new
+    # information, and GCV smooths the same.
+    X = rng.uniform(size=(200, 3))
+    y = np.sin(3 * X[:, 0]) + X[:, 1] + 0.3 * rng.standard_normal(200)
+    once = PPRRegressor(n_terms=2, random_state=0).fit(X, y)
+    twice = PPRRegressor(n_terms=2, random_state=0).fit(
+        np.repeat(X, 2, axis=0), np.repeat(y, 2)
     )
-    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-6)
+    np.testing.assert_allclose(twice.predict(X), once.predict(X), rtol=1e-7)
 
 
 def test_multi_output_shares_directions(rng):

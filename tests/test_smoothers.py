@@ -135,6 +135,39 @@ def test_too_few_points_give_a_line_or_a_constant(smoother):
 
 
 @pytest.mark.parametrize(
+    "settings", [{}, {"smoothing": 1.0}, {"df": 6}], ids=["gcv", "smoothing", "df"]
+)
+def test_pspline_depends_only_on_the_ratios_of_the_weights(settings, rng):
+    # GCV counted sum(w) as the sample size, so weights summing to 1 chose
+    # the least smoothing; a fixed penalty weighed against sum(w) too.
+    x = rng.random(300)
+    y = np.sin(6 * x) + 0.3 * rng.standard_normal(300)
+    w = rng.uniform(0.5, 2.0, 300)
+    w[::7] = 0.0
+    reference = pspline(x, y, w, **settings)(x)
+    for scale in (1e-3, 1.0 / w.sum(), 1e3):
+        np.testing.assert_allclose(
+            pspline(x, y, scale * w, **settings)(x), reference, rtol=1e-9, atol=1e-12
+        )
+
+
+@pytest.mark.parametrize(
+    "settings", [{}, {"smoothing": 1.0}, {"df": 6}], ids=["gcv", "smoothing", "df"]
+)
+def test_pspline_integer_weights_are_repeated_points(settings, rng):
+    x = rng.random(200)
+    y = np.sin(6 * x) + 0.3 * rng.standard_normal(200)
+    counts = rng.integers(0, 4, 200)
+    weighted = pspline(x, y, counts.astype(float), **settings)(x)
+    repeated = pspline(np.repeat(x, counts), np.repeat(y, counts), **settings)(x)
+    np.testing.assert_allclose(weighted, repeated, rtol=1e-9, atol=1e-12)
+    # the whole sample twice is no new information: the same curve
+    once = pspline(x, y, **settings)(x)
+    twice = pspline(np.repeat(x, 2), np.repeat(y, 2), **settings)(x)
+    np.testing.assert_allclose(twice, once, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
     "settings", [{}, {"smoothing": 1.0}, {"df": 8}], ids=["gcv", "smoothing", "df"]
 )
 def test_pspline_is_stable_across_a_gap_in_the_data(settings, rng):

@@ -116,7 +116,9 @@ class PPRRegressor(
     loss_path_ : ndarray of shape (max_terms,)
         Training mean squared error of the model with ``m + 1`` terms in
         entry ``m``, from ``n_terms`` to ``max_terms`` (NaN below), as R's
-        ``gofn``.
+        ``gofn``. In the target's squared units, so it reads inf (or 0) for
+        targets beyond about 1e154 (or below 1e-154), whose squares float64
+        cannot hold; the fit itself works in scaled units and is unaffected.
 
     n_iter_ : int
         Passes of the fit: one per term added or pruned plus one per
@@ -236,12 +238,42 @@ class PPRRegressor(
         -------
         self : object
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            Besides invalid input: when a prediction of the model could
+            overflow float64 (a target within a small factor of its largest
+            value, 1.8e308), or when the columns of X differ in scale too much
+            (beyond about 1e300 apart) for the directions to be unit vectors
+            in their units. A fitted estimator then keeps its previous model.
+
+        Notes
+        -----
+        The fit is equivariant: X (when ``standardize``) and the target are
+        centred and divided by their scales, exactly rescaled by powers of
+        two, before fitting, and the model is expressed back in the caller's
+        units; inputs and targets from 1e-300 to 1e300 fit alike.
         """
         max_terms = self.n_terms if self.max_terms is None else self.max_terms
         if max_terms < self.n_terms:
             raise ValueError(
                 f"max_terms={max_terms} must be at least n_terms={self.n_terms}."
             )
+        before = dict(self.__dict__)
+        try:
+            fitted = self._fit(X, y, sample_weight, max_terms)
+        except BaseException:
+            # validation has already reset n_features_in_ and the feature
+            # names: a failed fit leaves the estimator as it found it
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self.__dict__.update(fitted)
+        return self
+
+    def _fit(self, X, y, sample_weight, max_terms):
+        """Fit; return the fitted attributes (only validation sets any)."""
         # A C-ordered copy whatever the caller's layout (a DataFrame or
         # ColumnTransformer gives Fortran order): the fit then sums in the
         # same order, so both layouts give the same model, and the copy is
@@ -250,49 +282,24 @@ class PPRRegressor(
                              dtype=np.float64, order="C", copy=True)  # fmt: skip
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         w = _relative_weights(check_sample_weight(sample_weight, X, np.float64))
-        mean, scale = _weighted_scaling(X, w, self.standardize)
-        X -= mean
-        X /= scale
-        intercept = w @ Y / w.sum()
+        mean, scale = _standardize(X, w, self.standardize)
+        R, intercept, exponent = _scaled_target(Y, w)
         fitter = Fitter(
-            X, Y - intercept, w, self._smooth(), self.optimizer,
-            self.learning_rate, self.n_candidates, self.tol, self.max_iter,
-            check_random_state(self.random_state), self.verbose,
+            X, R, w, self._smooth(), self.optimizer, self.learning_rate,
+            self.n_candidates, self.tol, self.max_iter,
+            check_random_state(self.random_state), self.verbose, exponent,
         )  # fmt: skip
         with one_blas_thread():
-            terms, self.loss_path_ = fitter.fit_terms(self.n_terms, max_terms)
-        self.n_iter_ = fitter.n_iter
-        self.history_ = fitter.history
-        self._set_model(terms, mean, scale, intercept, y.ndim == 1)
-        return self
-
-    def _set_model(self, terms, mean, scale, intercept, one_output):
-        """Express the terms in the caller's units, as an engine network."""
-        directions, ridges = [], []
-        for term in terms:
-            # v = w . (x - mean) / scale = c (u . x) - b with u a unit vector
-            raw = term.direction / scale
-            c = float(np.linalg.norm(raw)) or 1.0
-            directions.append(raw / c)
-            ridges.append(term.ridge.reparametrized(c, float(raw @ mean)))
-        weights = np.array([term.weights for term in terms])
-        self.directions_ = np.array(directions)
-        self.ridge_functions_ = ridges
-        self.term_weights_ = weights[:, 0] if one_output else weights
-        self.intercept_ = float(intercept[0]) if one_output else intercept
-        n_features, n_outputs = self.directions_.shape[1], weights.shape[1]
-        network = Network(
-            [
-                Dense(n_features, len(terms), bias=False),
-                RidgeFunctions(ridges),
-                Dense(len(terms), n_outputs),
-            ],
-            LOSSES["squared_error"](),
-        )
-        network.layers[0].params[0][...] = self.directions_.T
-        network.layers[2].params[0][...] = weights
-        network.layers[2].params[1][...] = intercept
-        self._network, self._one_output = network, one_output
+            terms, loss_path = fitter.fit_terms(self.n_terms, max_terms)
+        fitted = _caller_model(terms, mean, scale, intercept, exponent)
+        _check_representable(fitted, Y)
+        one_output = y.ndim == 1
+        if one_output:
+            fitted["term_weights_"] = fitted["term_weights_"][:, 0]
+            fitted["intercept_"] = float(fitted["intercept_"][0])
+        fitted.update(loss_path_=loss_path, n_iter_=fitter.n_iter,
+                      history_=fitter.history, _one_output=one_output)  # fmt: skip
+        return fitted
 
     def _forward(self, X, n_layers=None):
         check_is_fitted(self)
@@ -361,10 +368,150 @@ def _relative_weights(sample_weight):
     return np.ldexp(sample_weight, -np.frexp(sample_weight.max())[1])
 
 
-def _weighted_scaling(X, w, standardize):
-    """Weighted column means and standard deviations (1 where constant)."""
+def _standardize(X, w, standardize):
+    """Standardise ``X`` in place; return its column means and scales.
+
+    Each column is first divided by the power of two just above its largest
+    magnitude (exactly), so the squares of the variance neither overflow
+    (|x| near 1e200) nor underflow (near 1e-300). A constant column is
+    centred to exact zeros and keeps that power of two as its scale.
+    """
+    n_features = X.shape[1]
     if not standardize:
-        return np.zeros(X.shape[1]), np.ones(X.shape[1])
-    mean = w @ X / w.sum()
-    std = np.sqrt(w @ (X - mean) ** 2 / w.sum())
-    return mean, np.where(std > 1e-12 * (np.abs(mean) + 1), std, 1.0)
+        return np.zeros(n_features), np.ones(n_features)
+    exponent = np.frexp(np.maximum(X.max(axis=0), -X.min(axis=0)))[1]
+    np.ldexp(X, -exponent, out=X)
+    total = w.sum()
+    mean = w @ X / total
+    X -= mean
+    std = np.sqrt(w @ np.square(X) / total)
+    constant = std <= 1e-12 * np.abs(mean)
+    X[:, constant] = 0.0
+    std[constant] = 1.0
+    X /= std
+    return np.ldexp(mean, exponent), np.ldexp(std, exponent)
+
+
+def _scaled_target(Y, w):
+    """The target centred and scaled for fitting: ``R, intercept, exponent``.
+
+    ``Y - intercept = R * 2**exponent`` with ``R`` of weighted root mean
+    square about one. PPR is equivariant in the target, so it is fitted in
+    these units and reported in the caller's: the squares of a target near
+    1e300 would overflow (and the loss pass for an exact fit), those of one
+    near 1e-300 underflow (and the target pass for a constant). Powers of
+    two keep the rescaling exact. Rows of zero weight get ``R = 0``: their
+    target plays no part in the fit.
+    """
+    kept = w > 0
+    magnitude = np.frexp(np.abs(Y[kept]).max())[1]
+    scaled = np.ldexp(Y, -magnitude)
+    intercept = w @ scaled / w.sum()
+    # a constant column is centred exactly, not to rounding noise
+    first = scaled[kept][0]
+    constant = np.all(scaled[kept] == first, axis=0)
+    intercept[constant] = first[constant]
+    R = scaled - intercept
+    R[~kept] = 0.0
+    spread = np.sqrt(w @ np.einsum("ij,ij->i", R, R) / w.sum())
+    exponent = int(np.frexp(spread)[1])
+    return np.ldexp(R, -exponent), np.ldexp(intercept, magnitude), magnitude + exponent
+
+
+def _caller_model(terms, mean, scale, intercept, exponent):
+    """The fitted terms in the caller's units, and the engine network."""
+    directions, ridges = [], []
+    for term in terms:
+        unit, c, offset = _caller_direction(term.direction, mean, scale)
+        with np.errstate(over="ignore"):
+            ridge = term.ridge.reparametrized(c, offset)
+        if not np.isfinite(ridge.slopes).all():
+            raise _scale_error(scale)
+        directions.append(unit)
+        ridges.append(ridge)
+    directions = np.array(directions)
+    with np.errstate(over="ignore"):
+        weights = np.ldexp(np.array([term.weights for term in terms]), exponent)
+    n_features, n_outputs = directions.shape[1], weights.shape[1]
+    network = Network(
+        [
+            Dense(n_features, len(terms), bias=False),
+            RidgeFunctions(ridges),
+            Dense(len(terms), n_outputs),
+        ],
+        LOSSES["squared_error"](),
+    )
+    network.layers[0].params[0][...] = directions.T
+    network.layers[2].params[0][...] = weights
+    network.layers[2].params[1][...] = intercept
+    return {
+        "directions_": directions,
+        "ridge_functions_": ridges,
+        "term_weights_": weights,
+        "intercept_": intercept,
+        "_network": network,
+    }
+
+
+def _caller_direction(direction, mean, scale):
+    """``(u, c, b)`` with ``direction . (x - mean) / scale = c (u . x) - b``.
+
+    ``u`` is a unit vector; ``b`` comes from ``mean / scale``, which stays
+    moderate whatever the magnitude of X. Raises a ValueError when float64
+    cannot hold ``u``: a component lost to underflow (columns whose scales
+    differ by more than its range) or a norm that overflows.
+    """
+    with np.errstate(over="ignore"):
+        raw = direction / scale
+    c = _norm(raw)
+    unit = raw / c if 0 < c < np.inf else np.full_like(raw, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        recovered = unit * c * scale
+    if not np.allclose(recovered, direction, rtol=0, atol=1e-9):
+        raise _scale_error(scale)
+    return unit, c, float(direction @ (mean / scale))
+
+
+def _scale_error(scale):
+    return ValueError(
+        f"The scales of the columns of X (from {scale.min():.3g} to "
+        f"{scale.max():.3g}) are too far apart, or too close to the float64 "
+        "limits, to express the fitted model in their units; rescale X (for "
+        "example with StandardScaler) before fitting."
+    )
+
+
+def _norm(vector):
+    """Euclidean norm without overflow of the squares (inf if it is inf)."""
+    largest = float(np.abs(vector).max())
+    if largest == 0 or not np.isfinite(largest):
+        return largest
+    return largest * float(np.linalg.norm(vector / largest))
+
+
+def _check_representable(model, Y):
+    """Raise a ValueError if a prediction of the model could overflow.
+
+    A prediction is at most ``|intercept| + sum_m |beta_m| max|g_m|`` (a
+    B-spline lies within its coefficients), so a finite bound means every
+    prediction is finite, far from the data too.
+    """
+    ridges = model["ridge_functions_"]
+    peaks = np.array([_peak(g) for g in ridges])
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = np.abs(model["intercept_"]) + peaks @ np.abs(model["term_weights_"])
+    if not np.all(bound <= np.finfo(np.float64).max):
+        raise ValueError(
+            f"The target's magnitude ({np.abs(Y).max():.3g}) is too close to "
+            "the float64 limit: predictions could overflow. Divide y by a "
+            "constant and multiply the predictions back (the fit is "
+            "equivariant in y)."
+        )
+
+
+def _peak(ridge):
+    """The largest magnitude a ridge function takes."""
+    peak = float(np.abs(ridge.values).max())
+    if ridge.spline is not None:
+        peak = max(peak, float(np.abs(ridge.spline.c).max()))
+    return peak

@@ -1,9 +1,10 @@
 """The fitting procedure of projection-pursuit regression (Friedman's SMART).
 
 Everything here works on standardised inputs ``X`` and centred targets ``R``
-(n x K): a term is a unit direction ``w``, a ridge function ``g`` scaled to
-weighted mean 0 and variance 1, and one weight per output ``beta``, and it
-contributes ``g(X w) beta'`` to the fit.
+(n x K) scaled to a root mean square of about one (losses are reported back
+in the caller's units): a term is a unit direction ``w``, a ridge function
+``g`` scaled to weighted mean 0 and variance 1, and one weight per output
+``beta``, and it contributes ``g(X w) beta'`` to the fit.
 
 - ``fit_ridge`` smooths the target against a projection and sets ``beta``;
 - ``improve_direction`` moves a direction by Gauss-Newton or gradient steps,
@@ -56,7 +57,7 @@ class Fitter:
     X : ndarray of shape (n, p)
         Standardised inputs.
     R : ndarray of shape (n, K)
-        Centred targets.
+        Centred targets, in units of ``2**target_exponent`` of the caller's.
     sample_weight : ndarray of shape (n,)
     smooth : callable
         ``smooth(v, z, w, order)`` returns a ridge function of ``z`` on ``v``.
@@ -70,16 +71,21 @@ class Fitter:
         most backfitting passes.
     rng : numpy.random.RandomState
     verbose : int
+    target_exponent : int
+        Losses in the history and the loss path are multiplied by
+        ``4**target_exponent``, into the caller's units.
     """
 
     def __init__(self, X, R, sample_weight, smooth, optimizer, learning_rate,
-                 n_candidates, tol, max_iter, rng, verbose=0):  # fmt: skip
+                 n_candidates, tol, max_iter, rng, verbose=0,
+                 target_exponent=0):  # fmt: skip
         self.X, self.R, self.w = X, R, sample_weight
         self.total_weight = float(sample_weight.sum())
         self.smooth = smooth
         self.optimizer, self.learning_rate = optimizer, learning_rate
         self.n_candidates, self.tol, self.max_iter = n_candidates, tol, max_iter
         self.rng, self.verbose = rng, verbose
+        self.target_exponent = target_exponent
         self.n_iter = 0
         self.history = []
         self.target_scale = self.loss(R) if R.size else 0.0
@@ -280,19 +286,25 @@ class Fitter:
                 # converging is left to the passes after the last term
                 passes = None if len(terms) == max_terms else 1
                 terms, loss = self.backfit(terms, max_passes=passes)
-        loss_path[max_terms - 1] = loss
+        loss_path[max_terms - 1] = self.caller_loss(loss)
         while len(terms) > n_terms:
             importance = [np.abs(term.weights).sum() for term in terms]
             del terms[int(np.argmin(importance))]
             fit = sum(term.contribution for term in terms)
             self._record("prune", len(terms), self.loss(self.R - fit))
             terms, loss = self.backfit(terms)
-            loss_path[len(terms) - 1] = loss
+            loss_path[len(terms) - 1] = self.caller_loss(loss)
         self._warn_idle_terms(terms, loss)
         return terms, loss_path
 
+    def caller_loss(self, loss):
+        """A loss in the caller's units (inf where their squares overflow)."""
+        with np.errstate(over="ignore"):
+            return float(np.ldexp(loss, 2 * self.target_exponent))
+
     def _record(self, stage, n_terms, loss):
         """One pass of the fit: a term added, a backfitting pass or a pruning."""
+        loss = self.caller_loss(loss)
         self.n_iter += 1
         self.history.append({"stage": stage, "n_terms": n_terms, "loss": loss})
         if self.verbose:
@@ -318,7 +330,7 @@ class Fitter:
             f"{len(idle)} of the {len(terms)} terms explain nothing (terms "
             f"{idle}): {reason}. Their weights are zero.",
             UserWarning,
-            stacklevel=5,  # the caller of fit, past _fit_context
+            stacklevel=6,  # the caller of fit, past _fit_context and _fit
         )
 
 

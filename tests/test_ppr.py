@@ -319,3 +319,66 @@ def test_predictions_do_not_depend_on_the_layout_of_a_large_input(rng):
     strided = np.asfortranarray(np.hstack([X, X]))[:, :5]
     for data in (np.asfortranarray(X), strided):
         np.testing.assert_array_equal(ppr.predict(data), expected)
+
+
+def _friedman_like(rng, n=300):
+    X = rng.uniform(-1, 1, (n, 4))
+    y = np.sin(2 * X[:, 0]) - 2 * X[:, 1] + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e200, 1e-300])
+def test_huge_and_tiny_targets_fit_like_the_target_in_units(factor, rng):
+    # A target of 1e300 overflowed the squares of the loss, and the fit
+    # stopped at once with a warning that it "already fit exactly"; one of
+    # 1e-300 underflowed them and was taken for a constant.
+    X, y = _friedman_like(rng)
+    reference = PPRRegressor(random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no misleading warning, no overflow
+        scaled = PPRRegressor(random_state=0).fit(X, y * factor)
+        prediction = scaled.predict(X)
+    np.testing.assert_allclose(prediction / factor, reference.predict(X), rtol=1e-7)
+    np.testing.assert_allclose(scaled.directions_, reference.directions_, atol=1e-9)
+    np.testing.assert_allclose(scaled.intercept_ / factor, reference.intercept_)
+
+
+def test_a_target_constant_to_float64_precision_says_so(rng):
+    X, y = _friedman_like(rng)
+    huge = 1e300 + y  # y is below the resolution of 1e300: a constant
+    with pytest.warns(UserWarning, match="the target is constant"):
+        ppr = PPRRegressor(random_state=0).fit(X, huge)
+    np.testing.assert_array_equal(ppr.predict(X), 1e300)
+
+
+@pytest.mark.parametrize("factor", [1e200, 1e-300])
+def test_huge_and_tiny_inputs_fit_like_the_inputs_in_units(factor, rng):
+    # The variance of inputs near 1e200 overflowed (a warning blamed the
+    # target's structure and every term was idle); near 1e-300 it underflowed
+    # and the columns were taken for constants.
+    X, y = _friedman_like(rng)
+    reference = PPRRegressor(random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = PPRRegressor(random_state=0).fit(X * factor, y)
+        prediction = scaled.predict(X * factor)
+    np.testing.assert_allclose(prediction, reference.predict(X), rtol=1e-7)
+    np.testing.assert_allclose(scaled.directions_, reference.directions_, atol=1e-9)
+
+
+@pytest.mark.filterwarnings(
+    # scikit-learn's finiteness check sums y, which overflows on the way
+    "ignore:invalid value encountered in reduce:RuntimeWarning"
+)
+def test_what_float64_cannot_hold_is_refused_and_the_old_model_kept(rng):
+    X, y = _friedman_like(rng)
+    ppr = PPRRegressor(random_state=0).fit(X, y)
+    before = ppr.predict(X)
+    at_the_limit = y / np.abs(y).max() * 1.79e308
+    with pytest.raises(ValueError, match="too close to the float64 limit"):
+        ppr.fit(np.hstack([X, X]), at_the_limit)
+    apart = X * [1e-300, 1e300, 1.0, 1.0]  # no unit vector spans both
+    with pytest.raises(ValueError, match="too far apart"):
+        ppr.fit(apart, y)
+    assert ppr.n_features_in_ == 4
+    np.testing.assert_array_equal(ppr.predict(X), before)

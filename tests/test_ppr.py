@@ -351,17 +351,18 @@ def test_a_target_constant_to_float64_precision_says_so(rng):
     np.testing.assert_array_equal(ppr.predict(X), 1e300)
 
 
+@pytest.mark.parametrize("standardize", [True, False])
 @pytest.mark.parametrize("factor", [1e200, 1e-300])
-def test_huge_and_tiny_inputs_fit_like_the_inputs_in_units(factor, rng):
+def test_huge_and_tiny_inputs_fit_like_the_inputs_in_units(factor, standardize, rng):
     # The variance of inputs near 1e200 overflowed (a warning blamed the
     # target's structure and every term was idle); near 1e-300 it underflowed
     # and the columns were taken for constants.
     X, y = _friedman_like(rng)
-    reference = PPRRegressor(random_state=0).fit(X, y)
+    reference = PPRRegressor(standardize=standardize, random_state=0).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        scaled = PPRRegressor(random_state=0).fit(X * factor, y)
-        prediction = scaled.predict(X * factor)
+        scaled = PPRRegressor(standardize=standardize, random_state=0)
+        prediction = scaled.fit(X * factor, y).predict(X * factor)
     np.testing.assert_allclose(prediction, reference.predict(X), rtol=1e-7)
     np.testing.assert_allclose(scaled.directions_, reference.directions_, atol=1e-9)
 

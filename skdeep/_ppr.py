@@ -303,12 +303,20 @@ class PPRRegressor(
     def _forward(self, X, n_layers=None):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        # Blocks of rows in C order, copied into one small buffer when X is
+        # not C-ordered: BLAS then sums each projection in the same order
+        # whatever the caller's layout (a DataFrame predicts exactly as its
+        # C-ordered values) without a second copy of all of X.
+        buffer = None
+        if not X.flags.c_contiguous:
+            buffer = np.empty((min(_BLOCK, X.shape[0]), X.shape[1]))
         out = None
         for start in range(0, X.shape[0], _BLOCK):
-            # Each block in C order (a copy only when X is not): BLAS then
-            # sums the projections in the same order whatever the caller's
-            # layout, so a DataFrame predicts exactly as its C-ordered values.
-            block = np.ascontiguousarray(X[start : start + _BLOCK])
+            block = X[start : start + _BLOCK]
+            if buffer is not None:
+                rows = buffer[: len(block)]
+                rows[...] = block
+                block = rows
             P = self._network.predict(block, n_layers=n_layers)
             if out is None:
                 out = np.empty((X.shape[0], P.shape[1]))

@@ -274,11 +274,8 @@ class PPRRegressor(
 
     def _fit(self, X, y, sample_weight, max_terms):
         """Fit; return the fitted attributes (only validation sets any)."""
-        # C order whatever the caller's layout (a DataFrame or ColumnTransformer
-        # gives Fortran order): the fit then sums in the same order, so both
-        # layouts give the same model. The fit only reads X.
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
-                             dtype=np.float64, order="C")  # fmt: skip
+                             dtype=np.float64)  # fmt: skip
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
         w = _relative_weights(check_sample_weight(sample_weight, X, np.float64))
         X, mean, scale = _standardized(X, w, self.standardize)
@@ -376,7 +373,11 @@ def _relative_weights(sample_weight):
 
 
 def _standardized(X, w, standardize):
-    """A standardised copy of ``X``, with the column means and scales.
+    """A standardised, C-ordered copy of ``X``, with the column means and scales.
+
+    C order whatever the caller's layout (a DataFrame or ColumnTransformer
+    gives Fortran order): the fit then sums in the same order, so both
+    layouts give the same model, and the copy is the one it needs anyway.
 
     Each column is first divided by the power of two just above its largest
     magnitude (exactly), so the squares of the variance neither overflow
@@ -389,7 +390,7 @@ def _standardized(X, w, standardize):
     if not standardize:
         magnitude[:] = magnitude.max()
     exponent = np.frexp(magnitude)[1]
-    scaled = np.ldexp(X, -exponent)
+    scaled = np.ldexp(X, -exponent, order="C")
     total = w.sum()
     mean = w @ scaled / total if standardize else np.zeros(X.shape[1])
     # Centred into a new array rather than in place: the scaled one, freed,

@@ -250,10 +250,12 @@ class PPRRegressor(
 
         Notes
         -----
-        The fit is equivariant: X (when ``standardize``) and the target are
-        centred and divided by their scales, exactly rescaled by powers of
-        two, before fitting, and the model is expressed back in the caller's
-        units; inputs and targets from 1e-300 to 1e300 fit alike.
+        The fit is equivariant in X and y and uses it: both are divided by
+        powers of two (exactly; one for all columns of X without
+        ``standardize``), then the target and, with ``standardize``, each
+        column of X are centred and scaled to unit spread. The model is
+        expressed back in the caller's units, so inputs and targets from
+        1e-300 to 1e300 fit alike.
         """
         max_terms = self.n_terms if self.max_terms is None else self.max_terms
         if max_terms < self.n_terms:

@@ -302,24 +302,20 @@ class PPRRegressor(
     def _forward(self, X, n_layers=None):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        # Blocks of rows in C order, copied into one small buffer when X is
-        # not C-ordered: BLAS then sums each projection in the same order
-        # whatever the caller's layout (a DataFrame predicts exactly as its
-        # C-ordered values) without a second copy of all of X.
-        buffer = None
-        if not X.flags.c_contiguous:
-            buffer = np.empty((min(_BLOCK, X.shape[0]), X.shape[1]))
+        # Blocks of rows copied into one small C-ordered buffer: BLAS then
+        # sums each projection in the same order, from the same alignment,
+        # whatever the caller's layout or offset (a DataFrame predicts
+        # exactly as its C-ordered values), without a second copy of all of X.
+        buffer = np.empty((min(_BLOCK, X.shape[0]), X.shape[1]))
         out = None
         for start in range(0, X.shape[0], _BLOCK):
-            block = X[start : start + _BLOCK]
-            if buffer is not None:
-                rows = buffer[: len(block)]
-                rows[...] = block
-                block = rows
+            stop = min(start + _BLOCK, X.shape[0])
+            block = buffer[: stop - start]
+            block[...] = X[start:stop]
             P = self._network.predict(block, n_layers=n_layers)
             if out is None:
                 out = np.empty((X.shape[0], P.shape[1]))
-            out[start : start + _BLOCK] = P
+            out[start:stop] = P
         return out
 
     def predict(self, X):

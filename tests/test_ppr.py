@@ -333,6 +333,8 @@ def test_predictions_do_not_depend_on_the_layout_of_a_large_input(rng):
     strided = np.asfortranarray(np.hstack([X, X]))[:, :5]
     for data in (np.asfortranarray(X), strided):
         np.testing.assert_array_equal(ppr.predict(data), expected)
+    shifted = np.concatenate([np.zeros(1), X.ravel()])[1:].reshape(X.shape)
+    np.testing.assert_array_equal(ppr.predict(shifted), expected)  # 8-byte offset
 
 
 def _friedman_like(rng, n=300):

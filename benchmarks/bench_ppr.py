@@ -18,13 +18,19 @@ installed here).  Run ``python benchmarks/bench_ppr.py`` (about a minute) or
 layouts taking turns) on C-ordered, Fortran-ordered and DataFrame input of
 Statlog Shuttle's shape (49,097 x 9) and of 100,000 x 10, Friedman #1 in the
 first five columns, and prints each layout's time relative to C (the target
-is at most 1.2) and whether its predictions equal C's bit for bit. Measured
-for the column-major fix on 2 cores shared with other work: before it, F
-and DataFrame took 0.82-1.04 times C's fit time and 0.95-1.29 times its
-predict time, with predictions that differed from C's; after it, 0.86-1.11
-and 0.87-1.02, with identical predictions (C: 0.43-0.55 s fit and 14-17 ms
-predict at 49,097 rows, 0.92-1.05 s and 29-37 ms at 100,000, as before
-within the machine's noise).
+is at most 1.2) and whether its predictions equal C's bit for bit.
+
+Measured for the column-major fix on 2 cores shared with other work (three
+runs each): before it, F and DataFrame took 0.86-1.00 times C's fit time and
+0.97-1.16 times its predict time, and predicted differently from C; after
+it, 0.86-1.14 and 0.89-1.30, and predict exactly as C does. Times vary by
+10% from run to run there, and the one 1.30 (DataFrame, 49,097 rows) did not
+recur: over 100 alternating predictions, F took 1.00-1.01 times C and
+DataFrame 1.04-1.08 (scikit-learn's validation of pandas input; 1.03-1.09
+before). C itself: fit 0.40-0.57 s at 49,097 rows and
+0.85-1.01 s at 100,000 both before and after; predict 13.2-13.3 ms at
+49,097 rows before and 13.6-13.7 ms after (every block now goes through a
+small C-ordered buffer).
 """
 
 import argparse

@@ -19,7 +19,7 @@ worker pool.  Part 3 prints the held-out R^2 of one network, of the best of
 8 restarts chosen on a 20% validation split, of the average of 8 restarts,
 and of the bagged average.
 
-Part 4 (``--layout``) times fit and ``predict_proba`` of 8 bagged
+Part 4 (``--layouts``) times fit and ``predict_proba`` of 8 bagged
 ``FeedForwardClassifier(n_hidden=64, max_iter=5)`` members on 49,097 x 9
 inputs (Statlog Shuttle's shape, from ``make_classification``), C-ordered,
 Fortran-ordered (what ``to_numpy()`` and a ``ColumnTransformer`` give) and as
@@ -202,7 +202,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--layout", action="store_true",
+    parser.add_argument("--layouts", action="store_true",
                         help="only Part 4: C, Fortran and DataFrame input")  # fmt: skip
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
@@ -211,7 +211,7 @@ def main(argv=None):
     warnings.simplefilter("ignore", ConvergenceWarning)
     data = load(args.quick)
     warm_up_workers(data)
-    if args.layout:
+    if args.layouts:
         layout_speed(args.quick, repeats)
         return
     speed_up, ratios, scores = speed(data, args.quick, repeats)

@@ -13,6 +13,13 @@ Timings keep each library's best of ``--repeats`` runs (default 5); on the
 small digits problem every repeat uses another seed and the held-out scores
 are averaged over the five seeds.
 
+``--layouts`` instead times fit (per epoch) and predict of a 64-unit network
+on data of the Statlog Shuttle set's shape (49,097 x 9, 7 classes) given
+C-ordered, Fortran-ordered (what ``DataFrame.to_numpy()`` and
+``ColumnTransformer`` give) and as a DataFrame, the layouts taking turns in
+every repeat, and prints each layout's least CPU time relative to C (the
+target: at most 1.2), with scikit-learn's epoch on the same data beside it.
+
 Run ``python benchmarks/bench_feedforward.py`` for the full table (a few
 minutes on 2 cores) or ``--quick`` for a smoke run of a few seconds.
 """
@@ -195,6 +202,51 @@ def blas_description():
     )
 
 
+def cpu_seconds(method, *args):
+    """CPU time of ``method(*args)``: steadier than wall time on a busy machine."""
+    start = time.process_time()
+    method(*args)
+    return time.process_time() - start
+
+
+def compare_layouts(quick, repeats, epochs=5):
+    """Fit and predict of one network on C, Fortran and DataFrame input."""
+    import pandas as pd
+
+    n = 3_000 if quick else 49_097
+    X, y = make_classification(n_samples=n, n_features=9, n_informative=6,
+                               n_classes=7, random_state=0)  # fmt: skip
+    layouts = {
+        "C": X,
+        "F": np.asfortranarray(X),
+        "DataFrame": pd.DataFrame(X, columns=[f"x{j}" for j in range(9)]),
+    }
+    settings = dict(max_iter=epochs, tol=0, n_iter_no_change=np.inf, random_state=0)
+    model = FeedForwardClassifier(n_hidden=64, **settings)
+    fit, predict = dict.fromkeys(layouts, np.inf), dict.fromkeys(layouts, np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(repeats):
+            for name, data in layouts.items():
+                fit[name] = min(fit[name], cpu_seconds(model.fit, data, y) / epochs)
+                predict[name] = min(predict[name], cpu_seconds(model.predict, data))
+        mlp = MLPClassifier((64,), max_iter=epochs, tol=0, random_state=0)
+        mlp_epoch = min(cpu_seconds(mlp.fit, X, y) for _ in range(repeats)) / epochs
+    print(f"{n:,} x 9, 64 hidden units; least CPU time of {repeats}")
+    print(f"{'layout':<10} {'s/epoch':>8} {'/ C':>5} {'predict s':>10} {'/ C':>5}")
+    worst = 0.0
+    for name in layouts:
+        ratios = fit[name] / fit["C"], predict[name] / predict["C"]
+        worst = max(worst, *ratios)
+        print(f"{name:<10} {fit[name]:>8.4f} {ratios[0]:>5.2f} "
+              f"{predict[name]:>10.4f} {ratios[1]:>5.2f}")  # fmt: skip
+    print(f"{'sklearn C':<10} {mlp_epoch:>8.4f}")
+    verdict = "not checked in quick mode" if quick else (
+        "PASS" if worst <= 1.2 else "FAIL"
+    )  # fmt: skip
+    print(f"Target (every layout within 1.2x of C): {verdict}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
@@ -202,8 +254,14 @@ def main(argv=None):
     parser.add_argument(
         "--only", default="", help="run the configurations whose name contains this"
     )
+    parser.add_argument(
+        "--layouts", action="store_true", help="C against Fortran and DataFrame"
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 5)
+    if args.layouts:
+        compare_layouts(args.quick, repeats)
+        return
 
     print(f"BLAS: {blas_description()}")
     warm_up()

@@ -14,7 +14,7 @@ def fitted():
     rng = np.random.RandomState(0)
     X = rng.uniform(-1, 1, (300, 3))
     y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.05 * rng.standard_normal(300)
-    return PPRRegressor(n_terms=2).fit(X, y), X, y
+    return PPRRegressor(n_terms=2, random_state=0).fit(X, y), X, y
 
 
 def test_display_draws_terms_over_partial_residuals(fitted):
@@ -53,4 +53,6 @@ def test_display_needs_a_fitted_model():
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        RidgeFunctionDisplay.from_estimator(PPRRegressor(), np.ones((3, 2)), np.ones(3))
+        RidgeFunctionDisplay.from_estimator(
+            PPRRegressor(random_state=0), np.ones((3, 2)), np.ones(3)
+        )

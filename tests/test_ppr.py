@@ -28,7 +28,9 @@ def test_recovers_a_single_index_model(smoother, optimizer, rng):
     X = rng.uniform(-1, 1, (800, 5)) * [1, 3, 0.5, 2, 1]  # unequal scales
     truth = np.array([1.0, -0.5, 2.0, 0.0, 0.3])
     y = np.tanh(X @ truth) + 0.05 * rng.standard_normal(800)
-    ppr = PPRRegressor(n_terms=1, smoother=smoother, optimizer=optimizer)
+    ppr = PPRRegressor(
+        n_terms=1, smoother=smoother, optimizer=optimizer, random_state=0
+    )
     ppr.fit(X, y)
     assert _cosine(ppr.directions_[0], truth) > 0.99
     assert np.linalg.norm(ppr.directions_[0]) == pytest.approx(1.0)
@@ -37,7 +39,9 @@ def test_recovers_a_single_index_model(smoother, optimizer, rng):
 def test_recovers_a_two_term_model_with_a_symmetric_effect(rng):
     X = rng.uniform(0, 1, (2000, 4))
     y = 2 * (X[:, 0] + X[:, 1]) + 10 * (X[:, 2] - 0.5) ** 2
-    ppr = PPRRegressor(n_terms=2).fit(X, y + 0.05 * rng.standard_normal(2000))
+    ppr = PPRRegressor(n_terms=2, random_state=0).fit(
+        X, y + 0.05 * rng.standard_normal(2000)
+    )
     found = sorted(ppr.directions_, key=lambda d: -abs(d[2]))
     assert _cosine(found[0], [0, 0, 1, 0]) > 0.99  # (x3 - 0.5)^2: LS misses it
     assert _cosine(found[1], [1, 1, 0, 0]) > 0.99
@@ -80,7 +84,9 @@ def test_engine_direction_gradient_matches_finite_differences(rng):
 def test_backfitting_never_increases_the_training_loss(settings, rng, capsys):
     X = rng.uniform(0, 1, (600, 5))
     y = np.sin(3 * X[:, 0] * X[:, 1]) + X[:, 2] ** 2 + 0.3 * rng.standard_normal(600)
-    ppr = PPRRegressor(n_terms=3, max_terms=5, verbose=1, **settings).fit(X, y)
+    ppr = PPRRegressor(
+        n_terms=3, max_terms=5, verbose=1, **settings, random_state=0
+    ).fit(X, y)
     history = ppr.history_
     assert [r["stage"] for r in history].count("add") == 5
     assert [r["stage"] for r in history].count("prune") == 2
@@ -96,7 +102,7 @@ def test_extrapolation_is_bounded(rng):
     X = rng.uniform(-1, 1, (500, 3))
     y = X[:, 0] ** 3 + np.exp(X[:, 1])
     for smoother in ("spline", "supsmu"):
-        ppr = PPRRegressor(n_terms=2, smoother=smoother).fit(X, y)
+        ppr = PPRRegressor(n_terms=2, smoother=smoother, random_state=0).fit(X, y)
         far = rng.uniform(-100, 100, (200, 3))
         bound = abs(ppr.intercept_) + np.sum(
             np.abs(ppr.term_weights_)
@@ -109,16 +115,17 @@ def test_degenerate_inputs_fit_constants_without_nan(rng):
     X = rng.uniform(size=(50, 3))
     X[:, 1] = 4.0  # a constant column
     y = X[:, 0] + rng.normal(scale=0.01, size=50)
-    ppr = PPRRegressor(n_terms=1).fit(X, y)
+    ppr = PPRRegressor(n_terms=1, random_state=0).fit(X, y)
     assert ppr.score(X, y) > 0.95 and abs(ppr.directions_[0, 1]) < 1e-6
     constant_X = np.ones((30, 2))
     with pytest.warns(UserWarning, match="explain nothing"):
-        flat = PPRRegressor(n_terms=2).fit(constant_X, np.arange(30.0))
+        flat = PPRRegressor(n_terms=2, random_state=0).fit(constant_X, np.arange(30.0))
     np.testing.assert_allclose(flat.predict(constant_X), 14.5)
-    tiny = PPRRegressor(n_terms=1).fit(X[:3], y[:3])  # too few for a smoother
+    # too few rows for a smoother
+    tiny = PPRRegressor(n_terms=1, random_state=0).fit(X[:3], y[:3])
     assert np.isfinite(tiny.predict(X)).all()
     with pytest.warns(UserWarning, match="explain nothing .* target is constant"):
-        const_y = PPRRegressor(n_terms=1).fit(X, np.full(50, 2.0))
+        const_y = PPRRegressor(n_terms=1, random_state=0).fit(X, np.full(50, 2.0))
     np.testing.assert_allclose(const_y.predict(X), 2.0)
 
 
@@ -126,6 +133,10 @@ def test_sample_weights_equal_repeated_rows(rng):
     X = rng.uniform(size=(120, 3))
     y = np.sin(3 * X[:, 0]) + X[:, 1] + 0.1 * rng.standard_normal(120)
     counts = rng.randint(0, 3, 120)
+    # One seed for both fits: each new term also starts from one random
+    # direction and the search ends (at tol) where its start leads, so two fits
+    # compare only when they draw the same starts. Unseeded, this test failed
+    # in about 1.5 % of runs (the flaky CI failure of issue 10).
     weighted = PPRRegressor(n_terms=2, random_state=0)
     weighted.fit(X, y, sample_weight=counts)
     repeated = PPRRegressor(n_terms=2, random_state=0)
@@ -178,7 +189,7 @@ def test_multi_output_shares_directions(rng):
     X = rng.uniform(-1, 1, (600, 3))
     g = np.sin(2 * (X[:, 0] - X[:, 2]))
     Y = np.column_stack([g, -3 * g, 0.5 * g]) + 0.02 * rng.standard_normal((600, 3))
-    ppr = PPRRegressor(n_terms=1).fit(X, Y)
+    ppr = PPRRegressor(n_terms=1, random_state=0).fit(X, Y)
     assert ppr.predict(X).shape == (600, 3) and ppr.term_weights_.shape == (1, 3)
     ratio = ppr.term_weights_[0] / ppr.term_weights_[0, 0]
     np.testing.assert_allclose(ratio, [1, -3, 0.5], rtol=0.02)
@@ -188,7 +199,7 @@ def test_multi_output_shares_directions(rng):
 def test_pruning_records_the_loss_of_every_size(rng):
     X = rng.uniform(size=(400, 4))
     y = X[:, 0] * X[:, 1] + np.cos(3 * X[:, 2]) + 0.05 * rng.standard_normal(400)
-    ppr = PPRRegressor(n_terms=2, max_terms=4).fit(X, y)
+    ppr = PPRRegressor(n_terms=2, max_terms=4, random_state=0).fit(X, y)
     assert len(ppr.ridge_functions_) == 2 and ppr.directions_.shape == (2, 4)
     path = ppr.loss_path_
     assert np.isnan(path[0]) and np.all(np.isfinite(path[1:]))
@@ -200,7 +211,7 @@ def test_pruning_records_the_loss_of_every_size(rng):
 def test_transform_and_feature_names(rng):
     X = rng.uniform(size=(200, 3))
     y = np.sin(4 * X[:, 0]) + X[:, 1]
-    ppr = PPRRegressor(n_terms=2).fit(X, y)
+    ppr = PPRRegressor(n_terms=2, random_state=0).fit(X, y)
     G = ppr.transform(X)
     assert G.shape == (200, 2)
     np.testing.assert_allclose(
@@ -216,7 +227,7 @@ def test_standardized_fit_reports_directions_in_caller_units(rng):
     X = rng.uniform(size=(400, 3)) * [1, 100, 0.01]
     truth = np.array([1, 0.01, 50])
     y = np.tanh(X @ truth)
-    scaled = PPRRegressor(n_terms=1).fit(X, y)
+    scaled = PPRRegressor(n_terms=1, random_state=0).fit(X, y)
     assert scaled.score(X, y) > 0.999
     assert _cosine(scaled.directions_[0], truth) > 0.999
 
@@ -224,7 +235,7 @@ def test_standardized_fit_reports_directions_in_caller_units(rng):
 def test_pickle_round_trip(rng):
     X = rng.uniform(size=(100, 3))
     y = X[:, 0] ** 2
-    ppr = PPRRegressor(n_terms=1).fit(X, y)
+    ppr = PPRRegressor(n_terms=1, random_state=0).fit(X, y)
     restored = pickle.loads(pickle.dumps(ppr))
     np.testing.assert_array_equal(restored.predict(X), ppr.predict(X))
 
@@ -232,10 +243,10 @@ def test_pickle_round_trip(rng):
 def test_bad_input_errors(rng):
     X = rng.uniform(size=(30, 3))
     with pytest.raises(ValueError, match="max_terms=1 must be at least n_terms=2"):
-        PPRRegressor(n_terms=2, max_terms=1).fit(X, X[:, 0])
+        PPRRegressor(n_terms=2, max_terms=1, random_state=0).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="Input y contains NaN"):
-        PPRRegressor().fit(X, np.full(30, np.nan))
-    ppr = PPRRegressor(n_terms=1).fit(X, X[:, 0])
+        PPRRegressor(random_state=0).fit(X, np.full(30, np.nan))
+    ppr = PPRRegressor(n_terms=1, random_state=0).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="X has 2 features"):
         ppr.predict(X[:, :2])
     with warnings.catch_warnings():
@@ -282,7 +293,7 @@ def test_fit_holds_every_blas_library_to_one_thread(rng, monkeypatch):
 
     monkeypatch.setattr(Fitter, "fit_terms", spy)
     X = rng.normal(size=(200, 3))
-    PPRRegressor(n_terms=1).fit(X, np.tanh(X[:, 0]))
+    PPRRegressor(n_terms=1, random_state=0).fit(X, np.tanh(X[:, 0]))
     assert threads and set(threads) == {1}
 
 

@@ -79,9 +79,10 @@ ax_d.legend(fontsize="small")
 # problem, three seeds each, every fit given the same budget of 300 L-BFGS
 # iterations (a longer budget changes the scores little, so the convergence
 # warnings are silenced). The identity makes the whole network linear: it
-# stops at the linear model's R^2. Every other activation fits the curved
-# target far better. The smooth ones agree to within about 0.01; relu and
-# leaky_relu come close on two seeds but land in a poorer optimum on seed 0.
+# stops at the linear model's R^2 (0.77). Every other activation fits the
+# curved target far better, between 0.96 and 0.98 on every seed: tanh
+# scores best and logistic lowest, with relu, leaky_relu, elu and softplus
+# in between, and the three seeds of each activation agree to within 0.006.
 X, y = make_friedman1(n_samples=600, noise=0.5, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 lbfgs = dict(n_hidden=20, solver="lbfgs", alpha=1.0)
@@ -108,8 +109,13 @@ ax.legend(fontsize="small")
 # pre-activations, so the hidden units sit in tanh's flat tails, where the
 # slope is about zero, and L-BFGS makes little progress: after 1000
 # iterations (the raw fit has not converged, hence the silenced warning)
-# 99.9% of the hidden activations are beyond +-0.99, against about a quarter
-# for the standardised network, and the held-out R^2 is poor.
+# 99.9% of the hidden activations are beyond +-0.99, against 4% for the
+# standardised network, and the held-out R^2 is poor (0.20, against 0.98).
+# The two objectives are not in the same units: ``standardize=True``
+# standardises the target too, so that network's objective is in standard
+# units, while the raw network's is in the squared units of ``y`` (whose
+# variance is about 26). Divided by that variance the raw objective is still
+# about 0.38, twenty times the standardised network's 0.019.
 X_big, X_big_test = X_train.copy(), X_test.copy()
 X_big[:, :5] *= 1000
 X_big_test[:, :5] *= 1000

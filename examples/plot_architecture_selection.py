@@ -15,11 +15,9 @@ checked once on a test set the search never saw.
 # a quarter kept aside for the final test.
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import make_friedman1
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from skdeep import DeepFFNRegressor, FeedForwardRegressor
 
@@ -29,28 +27,24 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 
 # %%
-# The model: the networks standardise their inputs themselves, but not the
-# target, so the pipeline is wrapped in a ``TransformedTargetRegressor`` that
-# standardises ``y``. A parameter of a nested step is named by the path to it,
-# joined by double underscores: ``regressor__net__alpha`` is the ``alpha`` of
-# the step called ``net`` of the pipeline passed as ``regressor``. The step
-# itself is a parameter too, so the second grid swaps in a deep network.
+# The model: the networks standardise their inputs and their target
+# themselves, so the pipeline holds the network alone. A parameter of a step
+# is named by the path to it, joined by double underscores: ``net__alpha`` is
+# the ``alpha`` of the step called ``net``. The step itself is a parameter
+# too, so the second grid swaps in a deep network.
 common = dict(activation="tanh", solver="lbfgs", max_iter=2000, random_state=0)
-model = TransformedTargetRegressor(
-    regressor=Pipeline([("net", FeedForwardRegressor(**common))]),
-    transformer=StandardScaler(),
-)
+model = Pipeline([("net", FeedForwardRegressor(**common))])
 widths = [2, 4, 8, 16, 32]
 alphas = [0.1, 1.0, 10.0]
 deep_widths = [4, 8]
 param_grid = [
-    {"regressor__net__n_hidden": widths, "regressor__net__alpha": alphas},
+    {"net__n_hidden": widths, "net__alpha": alphas},
     {
-        "regressor__net": [DeepFFNRegressor(**common)],
-        "regressor__net__hidden_layer_sizes": [
+        "net": [DeepFFNRegressor(**common)],
+        "net__hidden_layer_sizes": [
             (width,) * depth for width in deep_widths for depth in (2, 3)
         ],
-        "regressor__net__alpha": [1.0],
+        "net__alpha": [1.0],
     },
 ]
 search = GridSearchCV(model, param_grid, cv=KFold(4, shuffle=True, random_state=0))
@@ -74,8 +68,8 @@ mean, std = results["mean_test_score"], results["std_test_score"]
 def score_of(net_params):
     """Mean and std CV score of the candidate with these net parameters."""
     for index, params in enumerate(results["params"]):
-        found = {k.removeprefix("regressor__net__"): v for k, v in params.items()}
-        found.pop("regressor__net", None)
+        found = {k.removeprefix("net__"): v for k, v in params.items()}
+        found.pop("net", None)
         if found == net_params:
             return mean[index], std[index]
     raise KeyError(net_params)
@@ -130,7 +124,7 @@ ax.legend()
 # inside one standard deviation of the folds: the single layer of 16 units
 # would have been as good a choice. The test score is close to the CV score,
 # a little higher here, as it may be with 100 test points.
-best = search.best_estimator_.regressor_["net"]
+best = search.best_estimator_["net"]
 if isinstance(best, DeepFFNRegressor):
     layers = best.hidden_layer_sizes
 else:

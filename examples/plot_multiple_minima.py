@@ -50,9 +50,9 @@ correlation = np.corrcoef(train_loss, single)[0, 1]
 print(f"correlation of final training loss and test R^2: {correlation:.2f}")
 
 # %%
-# Left, the fitted curves: about half the fits follow every wiggle (test
-# R^2 0.85 to 0.90), the others cut straight through the middle ones (0.62
-# to 0.71; the worst, at 0.50, is no better than a linear regression). Right,
+# Left, the fitted curves: 18 of the 30 fits follow every wiggle (test
+# R^2 0.86 to 0.89), the others cut straight through the middle ones (0.62
+# to 0.70; the worst, at 0.50, is no better than a linear regression). Right,
 # the training loss alone tells the two groups apart: the bad minima underfit
 # rather than overfit, so here a lower training loss means a better test
 # score.
@@ -105,9 +105,9 @@ for name in ["n_init", "best of 8", "mean of 8", "bagging"]:
 bagged = models[0]
 
 # %%
-# Every remedy beats the mean single fit (0.77), since each makes ending up
+# Every remedy beats the mean single fit (0.79), since each makes ending up
 # with a bad minimum unlikely, but only ``n_init`` reliably beats the median
-# one (0.86). Because the training loss picks out the good minima so well
+# one (0.87). Because the training loss picks out the good minima so well
 # here, ``n_init`` does best. Selecting on held-out rows comes next: its
 # members lose a quarter of the data, and 20 rows are a noisy judge.
 # Averaging is sure to beat its average member, but the members in bad minima

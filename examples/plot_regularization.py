@@ -11,8 +11,8 @@ where the validation loss was lowest.
 
 # %%
 # Data: Friedman #1 with strong noise (600 training rows, 1000 test rows).
-# The networks standardise the inputs but not the target, so ``y`` is
-# standardised with the training mean and spread.
+# The networks standardise the inputs and the target themselves: they train
+# in standard units and predict in the units of ``y``.
 import warnings
 
 import matplotlib.pyplot as plt
@@ -27,8 +27,6 @@ X, y = make_friedman1(n_samples=1600, noise=2.0, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, train_size=600, random_state=0
 )
-center, scale = y_train.mean(), y_train.std()
-y_train, y_test = (y_train - center) / scale, (y_test - center) / scale
 
 # %%
 # One 20-unit tanh network per penalty and ``alpha``, each fitted by L-BFGS
@@ -106,9 +104,9 @@ for label, rows in [("0-4 (used)  ", W[:5]), ("5-9 (unused)", W[5:])]:
 # The validation loss is lowest at epoch 32 and then creeps up while the
 # training objective keeps falling towards zero; early stopping waits 30
 # epochs for an improvement, stops and puts back the weights of epoch 32.
-# The restored network scores 0.761 on the test set, against 0.707 for the
+# The restored network scores 0.763 on the test set, against 0.709 for the
 # one trained to the end. It is still no match for a tuned penalty here: the
-# L2 network at alpha=3 reached 0.831, with L-BFGS and all 600 training rows.
+# L2 network at alpha=3 reached 0.832, with L-BFGS and all 600 training rows.
 X_fit, X_val, y_fit, y_val = train_test_split(
     X_train, y_train, test_size=0.25, random_state=0
 )

@@ -403,12 +403,14 @@ def _divergence_message(estimator, outcome, run):
     else:
         kept = "No epoch improved on the start: the network keeps its initial, " \
             "untrained weights."  # fmt: skip
-    remedy = "standardize X and scale y"
+    remedies = []
     if estimator.solver != "lbfgs":
-        remedy = (
-            f"lower learning_rate_init (got {estimator.learning_rate_init!r}), "
-            f"or {remedy}"
+        remedies.append(
+            f"lower learning_rate_init (got {estimator.learning_rate_init!r})"
         )
+    if not estimator.standardize:
+        remedies.append("set standardize=True")
+    remedy = " or ".join(remedies) or "rescale X"
     return (
         f"Training diverged {where}: the loss rose far above its lowest value or "
         f"stopped being finite. {kept} To train it, {remedy}."

@@ -50,7 +50,8 @@ class DemoTask:
 
 
 def _scaled_target(regressor):
-    """Networks learn best with a standardised target; PPR does not need it."""
+    """scikit-learn's MLP learns best with a standardised target; skdeep's
+    regressors standardise theirs themselves, and PPR does not need it."""
     return TransformedTargetRegressor(regressor, transformer=StandardScaler())
 
 
@@ -95,24 +96,20 @@ def demo_tasks(quick):
         ),
         DemoEntry(
             "skdeep FeedForwardRegressor",
-            lambda: _scaled_target(
-                FeedForwardRegressor(solver="lbfgs", random_state=0)
-            ),
-            {"regressor__n_hidden": hidden, "regressor__alpha": penalties},
+            lambda: FeedForwardRegressor(solver="lbfgs", random_state=0),
+            {"n_hidden": hidden, "alpha": penalties},
         ),
         DemoEntry(
             "skdeep BaggedNetEnsemble",
-            lambda: _scaled_target(
-                BaggedNetEnsemble(
-                    FeedForwardRegressor(solver="lbfgs", n_hidden=hidden[-1]),
-                    n_estimators=members,
-                    random_state=0,
-                )
+            lambda: BaggedNetEnsemble(
+                FeedForwardRegressor(solver="lbfgs", n_hidden=hidden[-1]),
+                n_estimators=members,
+                random_state=0,
             ),
             {
-                "regressor__estimator__alpha": penalties[-2:],
-                "regressor__bootstrap": [False, True],
-                "regressor__combine": combines,
+                "estimator__alpha": penalties[-2:],
+                "bootstrap": [False, True],
+                "combine": combines,
             },
         ),
         DemoEntry(

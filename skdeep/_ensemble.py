@@ -29,6 +29,7 @@ from skdeep.utils._compat import (
     StrOptions,
     _fit_context,
 )
+from skdeep.utils._mixins import LogProbaMixin
 from skdeep.utils._state import unchanged_on_failure
 
 _MAX_SEED = np.iinfo(np.int32).max
@@ -335,22 +336,9 @@ class BaggedNetEnsemble(BaseEstimator):
         """
         return self._outputs(X).mean(axis=0)
 
-    @available_if(_classifier_with_proba)
-    def predict_log_proba(self, X):
-        """Logarithm of ``predict_proba``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+    predict_log_proba = available_if(_classifier_with_proba)(
+        LogProbaMixin.predict_log_proba
+    )
 
     def score(self, X, y, sample_weight=None):
         """Accuracy (classifier) or R^2 (regressor) of ``predict``.

@@ -13,6 +13,7 @@ from sklearn.utils.validation import column_or_1d
 from skdeep._engine import LOSSES
 from skdeep._targets import ClassLabels, ScaledTargets
 from skdeep.utils._compat import _fit_context
+from skdeep.utils._mixins import LogProbaMixin
 
 
 def _stochastic_solver(estimator):
@@ -24,7 +25,7 @@ def _stochastic_solver(estimator):
     return True
 
 
-class NetworkClassifierMixin:
+class NetworkClassifierMixin(LogProbaMixin):
     """Labels, probabilities and accuracy for network classifiers."""
 
     _y_numeric = False
@@ -84,22 +85,6 @@ class NetworkClassifierMixin:
         """
         P = self._network_output(X)
         return self._targets.probabilities(P)
-
-    def predict_log_proba(self, X):
-        """Logarithm of ``predict_proba``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)

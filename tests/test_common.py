@@ -73,10 +73,16 @@ INSTANCES = {
     "FeedForwardClassifier": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
     "FeedForwardRegressor": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
     "PPRRegressor": [
-        {"n_terms": 2},
-        {"n_terms": 1, "max_terms": 2, "smoother": "supsmu"},
-        {"n_terms": 1, "optimizer": "gradient", "smoother": "supsmu", "span": 0.3},
-    ],
+        {"n_terms": 2, "random_state": 0},
+        {"n_terms": 1, "max_terms": 2, "smoother": "supsmu", "random_state": 0},
+        {
+            "n_terms": 1,
+            "optimizer": "gradient",
+            "smoother": "supsmu",
+            "span": 0.3,
+            "random_state": 0,
+        },
+    ],  # fmt: skip
 }
 
 
@@ -141,8 +147,9 @@ def _deep_expected_failures(estimator):
         reason = (
             "Equivalent in exact arithmetic; on sparse input the rounding "
             "differences between summing repeated rows and weighting them pass "
-            "through three L-BFGS stages and a fine-tuning and end at about "
-            "1.1e-7 relative, just above the check's 1e-7 (dense input passes)."
+            "through three L-BFGS stages and a fine-tuning and end at 3.3e-7 "
+            "relative on one of 120 predictions (the same with one or two BLAS "
+            "threads), above the check's 1e-7 (dense input passes)."
         )
         return {equivalence[1]: reason}
     return {}

@@ -10,6 +10,7 @@ its parameters describe; classifier and regressor mixins say how targets are
 encoded and what the outputs mean.
 """
 
+import copy
 import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ from skdeep._engine import (
     History,
     TrainingConfig,
 )
-from skdeep._training import continue_training, train_restarts
+from skdeep._training import continue_training, n_subtasks, train_restarts
+from skdeep.utils._callbacks import CallbackSupportMixin, fit_task
 from skdeep.utils._compat import (
     Interval,
     Options,
@@ -72,9 +74,10 @@ class _Run:
     continuing: bool
     incremental: bool
     rng: np.random.RandomState
+    task: object = None
 
 
-class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the network estimators; not for direct use."""
 
     _parameter_constraints: dict = {
@@ -181,8 +184,11 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
              sample_weight_val=None, *, incremental=False, classes=None):  # fmt: skip
+        subtasks = n_subtasks(self, self._continues(incremental), incremental)
+        task = fit_task(self, subtasks, X, y, sample_weight)
         with unchanged_on_failure(self):
             run = self._prepare_run(X, y, sample_weight, incremental, classes)
+            run.task = task
             run.validation = self._prepare_validation(run, X_val, y_val,
                                                       sample_weight_val)  # fmt: skip
             macs = run.architecture.multiply_adds_per_row()
@@ -192,11 +198,16 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
                 else:
                     outcome = train_restarts(self, run)
             self._commit(run, outcome)
+        task.end(dict)  # the fitted estimator is this one as it now stands
         self._warn_about_stop(outcome, run)
         return self
 
+    def _continues(self, incremental):
+        """Whether this fit continues the fitted network."""
+        return (incremental or self.warm_start) and hasattr(self, "_network")
+
     def _prepare_run(self, X, y, sample_weight, incremental, classes):
-        continuing = (incremental or self.warm_start) and hasattr(self, "_network")
+        continuing = self._continues(incremental)
         config = self._training_config()
         if incremental:
             self._check_partial_fit_params()
@@ -293,8 +304,9 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         )  # fmt: skip
         self._fitted_architecture = run.architecture
         self._targets, self.scaler_ = run.targets, run.scaler
-        self._set_target_attributes(run.targets)
+        vars(self).update(self._target_attributes(run.targets))
         self.n_iter_ = len(self.history_)
+        self.kept_epoch_ = outcome.runs[-1].kept_epoch
         self.t_ = (self.t_ if run.continuing else 0) + outcome.samples_seen
         self.loss_ = outcome.loss
         finite = [loss for loss in self.loss_curve_ if np.isfinite(loss)]
@@ -309,8 +321,21 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         self.n_outputs_ = run.targets.n_outputs
         self.out_activation_ = outcome.network.loss.out_activation
 
-    def _set_target_attributes(self, targets):
+    def _target_attributes(self, targets):
         """Public attributes of the targets (the classifier's ``classes_``)."""
+        return {}
+
+    def _fitted_view(self, run, network):
+        """What a copy of this estimator needs to predict with a copy of
+        ``network`` (the model in the middle of ``run``, for callbacks)."""
+        return {
+            "_network": copy.deepcopy(network),
+            "_fitted_architecture": run.architecture,
+            "_targets": run.targets,
+            "scaler_": run.scaler,
+            "n_outputs_": run.targets.n_outputs,
+            **self._target_attributes(run.targets),
+        }
 
     def _warn_about_stop(self, outcome, run):
         reason, level = outcome.reason, 5  # the caller of fit or partial_fit

@@ -50,8 +50,8 @@ class NetworkClassifierMixin(LogProbaMixin):
             return extra.astype(dtype)
         return sample_weight * extra
 
-    def _set_target_attributes(self, targets):
-        self.classes_ = targets.classes_
+    def _target_attributes(self, targets):
+        return {"classes_": targets.classes_}
 
     def predict(self, X):
         """Predict class labels (label indicators for multilabel targets).

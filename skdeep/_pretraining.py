@@ -20,7 +20,8 @@ from skdeep._engine import Dataset, SkipDense, Validation, make_trainer
 STRATEGIES = ("grow", "greedy", "greedy_with_inputs")
 
 
-def pretrain(strategy, architecture, new_network, config, data, validation, rng):
+def pretrain(strategy, architecture, new_network, config, data, validation, rng,
+             task):  # fmt: skip
     """Pre-train ``architecture`` by ``strategy``.
 
     Parameters
@@ -35,6 +36,8 @@ def pretrain(strategy, architecture, new_network, config, data, validation, rng)
     data : Dataset
     validation : Validation or None
     rng : numpy.random.Generator
+    task : skdeep.utils._callbacks.Task
+        Each stage is a subtask of it, each epoch a subtask of its stage.
 
     Returns
     -------
@@ -43,20 +46,33 @@ def pretrain(strategy, architecture, new_network, config, data, validation, rng)
     runs : list of Trainer
         The stage runs, in order.
     """
+    stage = _Stages(config, rng, task)
     if strategy == "grow":
-        return _grow(architecture, new_network, config, data, validation, rng)
-    return _greedy(architecture, new_network, config, data, validation, rng)
+        return _grow(architecture, new_network, data, validation, stage)
+    return _greedy(architecture, new_network, data, validation, stage)
 
 
-def _stage(network, config, rng, label, runs):
-    first_epoch = 1 + sum(run.epochs for run in runs)
-    run = make_trainer(network, config, rng, stage=label, first_epoch=first_epoch)
-    runs.append(run)
-    return run
+class _Stages:
+    """Trains the stages one after the other, numbering their epochs on."""
+
+    def __init__(self, config, rng, task):
+        self.config, self.rng, self.task = config, rng, task
+        self.runs = []
+
+    def __call__(self, network, label, data, validation):
+        first_epoch = 1 + sum(run.epochs for run in self.runs)
+        task = self.task.subtask(label, max_subtasks=self.config.max_iter)
+        run = make_trainer(
+            network, self.config, self.rng, stage=label, first_epoch=first_epoch,
+            monitor=task.epoch_monitor(),
+        )  # fmt: skip
+        self.runs.append(run)
+        run.train(data, validation)
+        task.end()
 
 
-def _grow(architecture, new_network, config, data, validation, rng):
-    sizes, runs, previous = architecture.hidden_layer_sizes, [], None
+def _grow(architecture, new_network, data, validation, stage):
+    sizes, previous = architecture.hidden_layer_sizes, None
     for depth in range(1, len(sizes) + 1):
         network = new_network(
             architecture.replace(
@@ -66,17 +82,17 @@ def _grow(architecture, new_network, config, data, validation, rng):
         if previous is not None:
             _copy_hidden_layers(previous, network, depth - 1)
         label = f"grow {depth}/{len(sizes)}"
-        _stage(network, config, rng, label, runs).train(data, validation)
+        stage(network, label, data, validation)
         previous = network
-    return network, runs
+    return network, stage.runs
 
 
-def _greedy(architecture, new_network, config, data, validation, rng):
+def _greedy(architecture, new_network, data, validation, stage):
     """The frozen layers run once per stage, without dropout, to give the
     stage its inputs (with the original inputs appended for
     "greedy_with_inputs"); the last stage's output layer becomes the final
     network's."""
-    sizes, runs, stages = architecture.hidden_layer_sizes, [], []
+    sizes, stages = architecture.hidden_layer_sizes, []
     with_inputs = architecture.skip_inputs
     stage_data, stage_validation = data, validation
     for depth, width in enumerate(sizes):
@@ -90,7 +106,7 @@ def _greedy(architecture, new_network, config, data, validation, rng):
         )
         label = f"{'greedy_with_inputs' if with_inputs else 'greedy'} "
         label += f"{depth + 1}/{len(sizes)}"
-        _stage(network, config, rng, label, runs).train(stage_data, stage_validation)
+        stage(network, label, stage_data, stage_validation)
         stages.append(network)
         stage_data = _next_inputs(network, stage_data, data, with_inputs)
         if validation is not None:
@@ -100,7 +116,7 @@ def _greedy(architecture, new_network, config, data, validation, rng):
             stage_validation = Validation(held_out, validation.score)
     final = new_network(architecture)
     _assemble(stages, final)
-    return final, runs
+    return final, stage.runs
 
 
 def _copy_hidden_layers(source, target, n_hidden):

@@ -2,7 +2,9 @@
 and pre-training) and continued ones (warm start, ``partial_fit``).
 
 Each function works on copies and returns an :class:`Outcome`; the estimator
-assigns it as its fitted state only once everything has succeeded.
+assigns it as its fitted state only once everything has succeeded.  Each
+reports to ``run.task`` (scikit-learn's callbacks): restarts, pre-training
+stages and epochs are its subtasks (:func:`n_subtasks` says how many).
 """
 
 import copy
@@ -44,6 +46,21 @@ class Outcome:
         return self.runs[-1].kept
 
 
+def n_subtasks(estimator, continuing, incremental):
+    """How many subtasks the root task of a fit has (None: not known)."""
+    if not continuing and estimator.n_init > 1:
+        return estimator.n_init
+    return _network_subtasks(estimator, continuing, incremental)
+
+
+def _network_subtasks(estimator, continuing, incremental):
+    """Subtasks of training one network: its epochs, or its pre-training
+    stages and fine-tuning (how many is not known before the layers are)."""
+    if not (continuing or incremental) and estimator._pretraining():
+        return None
+    return 1 if incremental else estimator.max_iter
+
+
 def train_restarts(estimator, run):
     """Train ``n_init`` new networks, each from its own seed; keep the best
     (lowest validation loss with validation data, else training loss)."""
@@ -51,12 +68,30 @@ def train_restarts(estimator, run):
     losses = np.full(len(seeds), np.inf)
     best = None
     for index, seed in enumerate(seeds):
-        outcome = _train_new(estimator, run, np.random.default_rng(seed))
+        if len(seeds) == 1:
+            outcome = _train_new(estimator, run, np.random.default_rng(seed), run.task)
+        else:
+            outcome = _restart(estimator, run, seed, index)
         losses[index] = _selection_loss(outcome, run.validation)
         if best is None or losses[index] < losses[best[0]]:
             best = (index, outcome)
     best[1].restart_losses = losses
+    if estimator.verbose and len(seeds) > 1:
+        which = "validation" if run.validation is not None else "training"
+        print(f"Kept restart {best[0] + 1} of {len(seeds)} (lowest {which} loss, "
+              f"{losses[best[0]]:.6f}).", flush=True)  # fmt: skip
     return best[1]
+
+
+def _restart(estimator, run, seed, index):
+    """One of several restarts, a subtask of the fit."""
+    if estimator.verbose:
+        print(f"Restart {index + 1} of {estimator.n_init}", flush=True)
+    subtasks = _network_subtasks(estimator, False, run.incremental)
+    task = run.task.subtask("restart", max_subtasks=subtasks)
+    outcome = _train_new(estimator, run, np.random.default_rng(seed), task)
+    task.end(lambda: estimator._fitted_view(run, outcome.network))
+    return outcome
 
 
 def _selection_loss(outcome, validation):
@@ -67,7 +102,7 @@ def _selection_loss(outcome, validation):
     return loss if loss is not None and np.isfinite(loss) else np.inf
 
 
-def _train_new(estimator, run, rng):
+def _train_new(estimator, run, rng, task):
     """Build, initialise, pre-train if asked, and train one network."""
     dtype = run.data.X.dtype
 
@@ -85,14 +120,20 @@ def _train_new(estimator, run, rng):
         stage_config = run.config.replace(max_iter=stage_max_iter)
         network, stages = pretrain(
             strategy, run.architecture, new_network, stage_config, run.data,
-            run.validation, rng,
+            run.validation, rng, task,
         )  # fmt: skip
         if not fine_tune:
             return Outcome(network, None, rng, stages, "converged")
     first_epoch = 1 + sum(stage.epochs for stage in stages)
-    trainer = make_trainer(network, run.config, rng, first_epoch=first_epoch,
-                           stage="fine-tune" if stages else None)  # fmt: skip
+    epochs_task = task.subtask("fine-tune", run.config.max_iter) if stages else task
+    trainer = make_trainer(
+        network, run.config, rng, first_epoch=first_epoch,
+        stage="fine-tune" if stages else None,
+        monitor=_epoch_monitor(estimator, run, epochs_task),
+    )  # fmt: skip
     reason = trainer.train(run.data, run.validation, 1 if run.incremental else None)
+    if stages:
+        epochs_task.end(lambda: estimator._fitted_view(run, network))
     return Outcome(network, trainer.optimizer, rng, [*stages, trainer], reason)
 
 
@@ -108,7 +149,15 @@ def continue_training(estimator, run):
     )
     np.copyto(network.theta, estimator._network.theta)
     rng = copy.deepcopy(estimator._rng)
-    trainer = make_trainer(network, run.config, rng, previous=estimator._optimizer,
-                           first_epoch=estimator.n_iter_ + 1)  # fmt: skip
+    trainer = make_trainer(
+        network, run.config, rng, previous=estimator._optimizer,
+        first_epoch=estimator.n_iter_ + 1,
+        monitor=_epoch_monitor(estimator, run, run.task),
+    )  # fmt: skip
     reason = trainer.train(run.data, run.validation, 1 if run.incremental else None)
     return Outcome(network, trainer.optimizer, rng, [trainer], reason)
+
+
+def _epoch_monitor(estimator, run, task):
+    """Epochs as subtasks of ``task``, each able to show the model it made."""
+    return task.epoch_monitor(lambda network: estimator._fitted_view(run, network))

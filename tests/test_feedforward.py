@@ -283,7 +283,10 @@ def test_history_records_every_epoch(classification, capsys):
     assert len(record["grad_norms"]) == 2 and min(record["grad_norms"]) > 0
     assert record["param_change"] > 0 and record["seconds"] >= 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 4 and lines[0].startswith("Epoch    1, loss")
+    assert len(lines) == 5 and lines[0].startswith("Epoch    1/4  loss")
+    assert lines[-1] == (
+        "Stopped after epoch 4: max_iter=4 epochs reached before convergence."
+    )
 
 
 def test_param_change_tol_stops_training(regression):

@@ -19,6 +19,7 @@ from skdeep._engine.losses import LOSSES
 from skdeep._engine.network import Network
 from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
+from skdeep._engine.progress import Monitor, format_duration
 from skdeep._engine.solvers import (
     Dataset,
     LBFGSTrainer,
@@ -38,6 +39,7 @@ __all__ = [
     "History",
     "INITIALIZERS",
     "LBFGSTrainer",
+    "Monitor",
     "LOSSES",
     "Layer",
     "MinibatchTrainer",
@@ -49,5 +51,6 @@ __all__ = [
     "TrainingConfig",
     "Validation",
     "evaluate",
+    "format_duration",
     "make_trainer",
 ]

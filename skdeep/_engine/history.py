@@ -1,4 +1,4 @@
-"""The per-epoch history of training, and its progress line.
+"""The per-epoch history of training.
 
 Every epoch of every run appends one record, a dict with the fields below::
 
@@ -102,14 +102,3 @@ def _runs(values):
 
 def _expand(runs):
     return [value for value, count in runs for _ in range(count)]
-
-
-def format_record(record):
-    """One progress line for an epoch record."""
-    parts = [f"Epoch {record['epoch']:4d}", f"loss {record['loss']:.6f}"]
-    if record["val_loss"] is not None:
-        parts.append(f"val_loss {record['val_loss']:.6f}")
-        parts.append(f"val_score {record['val_score']:.4f}")
-    parts.append(f"param_change {record['param_change']:.2e}")
-    parts.append(f"{record['seconds']:.2f}s")
-    return ", ".join(parts)

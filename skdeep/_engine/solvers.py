@@ -19,7 +19,13 @@ Training stops, and ``train`` returns the reason, when
   above where the run started.  The run then keeps whichever is better on
   the training data: the state after its best epoch or the state it started
   from (``kept`` says which);
+- ``"requested"``: a monitor asked to stop (a scikit-learn callback);
 - for L-BFGS, ``"converged"`` and ``"line_search_failed"`` as SciPy reports.
+
+``kept_epoch`` is the number of the epoch whose parameters the run ends with
+(the best one with early stopping; one before its first epoch when it kept
+the parameters it started from).  A run reports to a monitor
+(:mod:`skdeep._engine.progress`) as it goes.
 """
 
 import dataclasses
@@ -31,10 +37,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from skdeep._engine.history import format_record, single
+from skdeep._engine.history import single
 from skdeep._engine.kernels import empty
 from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
+from skdeep._engine.progress import Monitor, ProgressPrinter, combine
 
 CHUNK_ROWS = 4096
 #: A training loss this many times its lowest value (and above the run's
@@ -104,7 +111,7 @@ def make_optimizer(config, network):
 
 
 def make_trainer(network, config, rng=None, previous=None, *, stage=None,
-                 first_epoch=1):  # fmt: skip
+                 first_epoch=1, monitor=None):  # fmt: skip
     """A fresh training run of ``network`` under ``config``.
 
     Parameters
@@ -121,6 +128,8 @@ def make_trainer(network, config, rng=None, previous=None, *, stage=None,
         Label of the run's records (a pre-training stage).
     first_epoch : int
         Number of the run's first epoch in the model's history.
+    monitor : Monitor or None
+        Told of the run's progress (besides the ``verbose`` output).
     """
     if config.solver == "lbfgs":
         trainer = LBFGSTrainer(network, config, stage)
@@ -131,6 +140,7 @@ def make_trainer(network, config, rng=None, previous=None, *, stage=None,
         network.set_rng(rng)
         trainer = MinibatchTrainer(network, config, optimizer, rng, stage)
     trainer.first_epoch = first_epoch
+    trainer.monitor = combine(ProgressPrinter() if config.verbose else None, monitor)
     return trainer
 
 
@@ -242,11 +252,13 @@ class Trainer:
 
     After ``train``, ``history`` holds the run's records, ``epochs`` and
     ``samples_seen`` what it trained, ``loss`` the training objective of the
-    state it ended in, and ``kept`` what a diverged run kept ("best" or
-    "start"; None otherwise).  ``first_epoch`` numbers its first record.
+    state it ended in, ``kept`` what a diverged run kept ("best" or
+    "start"; None otherwise) and ``kept_epoch`` the number of the epoch whose
+    parameters it ended with.  ``first_epoch`` numbers its first record.
     """
 
     optimizer = None
+    monitor = Monitor()
 
     def __init__(self, network, config, stage=None):
         self.network = network
@@ -258,16 +270,34 @@ class Trainer:
         self.samples_seen = 0
         self.loss = None
         self.kept = None
+        self.kept_epoch = None
+
+    @property
+    def last_epoch(self):
+        """Number of the run's latest epoch (``first_epoch - 1`` before any)."""
+        return self.first_epoch + self.epochs - 1
+
+    def _start(self, max_epochs):
+        """Tell the monitor; return the epoch budget of this call."""
+        budget = self.config.max_iter if max_epochs is None else max_epochs
+        last = None if max_epochs is not None else self.first_epoch + budget - 1
+        self.monitor.run_started(self, last)
+        return budget
+
+    def _end(self, reason):
+        self.monitor.run_ended(self, reason)
+        return reason
 
     def _record(self, loss, grad_norms, theta_before, started, validation):
-        """Append this epoch's record to the history and print it if verbose."""
+        """Append this epoch's record to the history; return it, and whether
+        the monitor asks to stop."""
         theta = self.network.theta
         before = float(np.linalg.norm(theta_before))
         change = float(np.linalg.norm(theta - theta_before)) / max(before, 1e-12)
         val_loss, val_score = evaluate(self.network, validation)
         record = {
             "stage": self.stage,
-            "epoch": self.first_epoch + self.epochs - 1,
+            "epoch": self.last_epoch,
             "loss": float(loss),
             "val_loss": val_loss,
             "val_score": val_score,
@@ -277,9 +307,7 @@ class Trainer:
             "seconds": single(time.perf_counter() - started),
         }
         self.history.append(record)
-        if self.config.verbose:
-            print(format_record(record), flush=True)
-        return record
+        return record, self.monitor.epoch_ended(self, record)
 
     def _learning_rate(self):
         return None
@@ -302,11 +330,14 @@ class MinibatchTrainer(Trainer):
         return self.optimizer.learning_rate
 
     def train(self, data, validation=None, max_epochs=None):
-        """Run epochs until a stopping rule fires; return the reason."""
-        max_epochs = self.config.max_iter if max_epochs is None else max_epochs
+        """Run epochs until a stopping rule fires; return the reason.
+
+        ``max_epochs`` caps the epochs of this call (default ``max_iter``).
+        """
+        max_epochs = self._start(max_epochs)
         # Overflow is how divergence shows; it is detected and reported.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._train(data, validation, max_epochs)
+            return self._end(self._train(data, validation, max_epochs))
 
     def _snapshot(self, into=None):
         """The parameters and optimizer state, copied (into ``into``'s arrays)."""
@@ -327,25 +358,32 @@ class MinibatchTrainer(Trainer):
         theta_before = np.empty_like(self.network.theta)
 
         def improved():
-            best[:] = [self._snapshot(best[0] if best else None)]
+            best[:] = [self._snapshot(best[0] if best else None), self.last_epoch]
 
         reason = None
         while reason is None and self.epochs < max_epochs:
             started = time.perf_counter()
+            self.monitor.epoch_started(self)
             np.copyto(theta_before, self.network.theta)
             loss, grad_norms, first_loss = self._run_epoch(data, gatherer, penalty)
             watch.start_loss = first_loss if self.epochs == 0 else watch.start_loss
             self.epochs += 1
             self.samples_seen += data.n_samples
-            record = self._record(loss, grad_norms, theta_before, started, validation)
+            record, stop = self._record(
+                loss, grad_norms, theta_before, started, validation
+            )
             reason = watch.check(record, improved, self.optimizer.trigger_stopping)
+            reason = reason or ("requested" if stop else None)
             self.optimizer.iteration_ends(self.samples_seen)
-        self._keep(reason, start, best[0] if best else None, data, penalty)
+        self._keep(reason, start, best or [None, None], data, penalty)
         return reason or "max_iter"
 
     def _keep(self, reason, start, best, data, penalty):
-        """Settle the state the run ends in; set ``loss`` and ``kept``."""
+        """Settle the state the run ends in; set ``loss``, ``kept`` and
+        ``kept_epoch``.  ``best`` is the best epoch's snapshot and number."""
         self.loss = self.history[-1]["loss"] if self.history else None
+        self.kept_epoch = self.last_epoch
+        best, best_epoch = best
         if reason == "diverged":
             candidates = {"best": best, "start": start}
             losses = {}
@@ -356,8 +394,11 @@ class MinibatchTrainer(Trainer):
             self.kept = min(losses, key=lambda name: (losses[name], name != "best"))
             self._restore(candidates[self.kept])
             self.loss = losses[self.kept]
+            epochs = {"best": best_epoch, "start": self.first_epoch - 1}
+            self.kept_epoch = epochs[self.kept]
         elif self.config.early_stopping and best is not None:
             self._restore(best)
+            self.kept_epoch = best_epoch
 
     def _objective(self, data, penalty):
         loss = mean_loss(self.network, data) + penalty.value(self.network.weights)
@@ -457,10 +498,10 @@ class LBFGSTrainer(Trainer):
 
         ``max_epochs`` caps the iterations of this call (default ``max_iter``).
         """
-        max_iter = self.config.max_iter if max_epochs is None else max_epochs
+        max_iter = self._start(max_epochs)
         self.penalty = self.config.penalty_for(data.total_weight)
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._minimize(data, validation, max_iter)
+            return self._end(self._minimize(data, validation, max_iter))
 
     @property
     def _split(self):
@@ -518,14 +559,15 @@ class LBFGSTrainer(Trainer):
 
     def _minimize(self, data, validation, max_iter):
         x0 = self._pack(self.network.theta)
-        state = {"x": x0.copy(), "started": time.perf_counter()}
+        state = {"x": x0.copy(), "started": time.perf_counter(), "stop": None}
+        self.monitor.epoch_started(self)
 
         def callback(intermediate_result):
             self._unpack(state["x"])
             theta_before = self.network.theta.copy()
             self._unpack(intermediate_result.x)
             self.epochs += 1
-            record = self._record(
+            record, stop = self._record(
                 float(intermediate_result.fun),
                 self.network.layer_grad_norms(),
                 theta_before,
@@ -536,7 +578,13 @@ class LBFGSTrainer(Trainer):
             state["started"] = time.perf_counter()
             tol = self.config.param_change_tol
             if tol is not None and record["param_change"] < tol:
+                state["stop"] = "param_change"
+            elif stop:
+                state["stop"] = "requested"
+            if state["stop"]:
                 raise StopIteration
+            if self.epochs < max_iter:
+                self.monitor.epoch_started(self)
 
         result = scipy.optimize.minimize(
             self._loss_and_grad,
@@ -554,12 +602,13 @@ class LBFGSTrainer(Trainer):
         )
         self._unpack(result.x)
         self.samples_seen += data.n_samples * result.nfev
+        self.kept_epoch = self.last_epoch
         if not (math.isfinite(result.fun) and np.isfinite(self.network.theta).all()):
             self._unpack(x0)
-            self.kept = "start"
+            self.kept, self.kept_epoch = "start", self.first_epoch - 1
             self.loss = self._loss_and_grad(x0, data)[0]
             return "diverged"
         self.loss = float(result.fun)
-        return {0: "converged", 1: "max_iter", 99: "param_change"}.get(
-            result.status, "line_search_failed"
-        )
+        if state["stop"] is not None:
+            return state["stop"]
+        return {0: "converged", 1: "max_iter"}.get(result.status, "line_search_failed")

@@ -1,0 +1,136 @@
+"""scikit-learn's callbacks in skdeep (``sklearn.callback``, scikit-learn >= 1.9).
+
+scikit-learn's callback API is experimental, so this module is the only one
+that touches it.  A fit is a tree of tasks: the fit itself is the root, and
+below it the restarts of a network (``n_init > 1``), its pre-training stages,
+its epochs; the terms of a PPR model; the members of an ensemble.  A callback
+such as ``sklearn.callback.ProgressBar`` hears when each task begins and ends;
+``ScoringMonitor`` scores the model as it stands at the end of each task, and
+a callback that returns True from ``on_fit_task_end`` stops the epochs.
+
+With an older scikit-learn, or when no callback listens, the tasks are
+:data:`NO_TASK`, which does nothing.
+"""
+
+from contextlib import nullcontext
+
+import sklearn
+
+from skdeep._engine import Monitor
+
+try:
+    from sklearn.callback import CallbackSupportMixin as _SklearnSupport
+except ImportError:  # scikit-learn < 1.9
+    _SklearnSupport = None
+
+CALLBACKS_AVAILABLE = _SklearnSupport is not None
+
+if CALLBACKS_AVAILABLE:
+
+    class CallbackSupportMixin(_SklearnSupport):
+        """``set_callbacks``, as scikit-learn's estimators have it."""
+
+else:
+
+    class CallbackSupportMixin:
+        """``set_callbacks`` that explains what it needs."""
+
+        def set_callbacks(self, *callbacks):
+            """Set scikit-learn callbacks (needs scikit-learn >= 1.9)."""
+            raise ImportError(
+                "set_callbacks needs scikit-learn's callback API (sklearn.callback), "
+                f"new in scikit-learn 1.9; this is scikit-learn {sklearn.__version__}. "
+                "Upgrade with: pip install -U 'scikit-learn>=1.9'"
+            )
+
+
+class Task:
+    """One task of a fit, begun when made; :meth:`end` ends it."""
+
+    def __init__(self, estimator, context, data):
+        self.estimator, self.context, self.data = estimator, context, data
+        context.call_on_fit_task_begin(estimator=estimator, **data)
+
+    def subtask(self, name, max_subtasks=0, task_id=None):
+        """Begin a task below this one (``max_subtasks`` None: not known)."""
+        context = self.context.subcontext(
+            task_name=name, task_id=task_id, max_subtasks=max_subtasks
+        )
+        return Task(self.estimator, context, self.data)
+
+    def end(self, fitted=None):
+        """End the task; return True if a callback asks to stop.
+
+        ``fitted`` is None or a callable returning the attributes that make
+        a copy of the estimator predict as the model stands now (called only
+        if a callback wants that copy).
+        """
+        return self.context.call_on_fit_task_end(
+            estimator=self.estimator, reconstruction_attributes=fitted, **self.data
+        )
+
+    def propagate(self, sub_estimator):
+        """Context manager: ``sub_estimator``'s fit is this (leaf) task."""
+        return self.context.propagate_callback_context(sub_estimator)
+
+    def epoch_monitor(self, fitted=None):
+        """A training-run monitor making each epoch a subtask of this task;
+        ``fitted(network)`` gives the reconstruction attributes."""
+        return _EpochTasks(self, fitted)
+
+
+class _NoTask:
+    """The task when nobody listens: does nothing."""
+
+    def subtask(self, name, max_subtasks=0, task_id=None):
+        return self
+
+    def end(self, fitted=None):
+        return False
+
+    def propagate(self, sub_estimator):
+        return nullcontext()
+
+    def epoch_monitor(self, fitted=None):
+        return None
+
+
+NO_TASK = _NoTask()
+
+
+def fit_task(estimator, max_subtasks, X=None, y=None, sample_weight=None):
+    """Begin the root task of ``estimator``'s fit (:data:`NO_TASK` if no
+    callback is set on it or propagated to it).
+
+    Call it at the start of a ``fit`` decorated with ``_fit_context``, which
+    tears the callbacks down whatever happens.
+    """
+    listening = hasattr(estimator, "_skl_callbacks") or hasattr(
+        estimator, "_parent_callback_ctx"
+    )
+    if not (CALLBACKS_AVAILABLE and listening):
+        return NO_TASK
+    context = estimator._init_callback_context(max_subtasks=max_subtasks)
+    metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+    return Task(estimator, context, {"X": X, "y": y, "metadata": metadata})
+
+
+class _EpochTasks(Monitor):
+    """Each epoch of a training run as a subtask of ``task``."""
+
+    def __init__(self, task, fitted):
+        self.task, self.fitted, self.current = task, fitted, None
+
+    def epoch_started(self, trainer):
+        self.current = self.task.subtask("epoch")
+
+    def epoch_ended(self, trainer, record):
+        task, self.current = self.current, None
+        fitted = self.fitted
+        return task.end(None if fitted is None else lambda: fitted(trainer.network))
+
+    def run_ended(self, trainer, reason):
+        # L-BFGS begins an iteration that its convergence test then skips
+        if self.current is not None:
+            self.current.end()
+            self.current = None

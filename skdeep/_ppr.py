@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skdeep._engine import LOSSES, Dense, Network, RidgeFunctions
 from skdeep._ppr_fit import Fitter
 from skdeep._smoothers import pspline, supersmoother
+from skdeep.utils._callbacks import CallbackSupportMixin, fit_task
 from skdeep.utils._compat import Interval, StrOptions, _fit_context, check_sample_weight
 from skdeep.utils._threads import one_blas_thread
 
@@ -24,7 +25,11 @@ _BLOCK = 4096
 
 
 class PPRRegressor(
-    ClassNamePrefixFeaturesOutMixin, RegressorMixin, TransformerMixin, BaseEstimator
+    CallbackSupportMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Projection-pursuit regression.
 
@@ -94,7 +99,8 @@ class PPRRegressor(
         deterministic ones). Pass an int for reproducible fits.
 
     verbose : int, default=0
-        Print the loss after each pass (term added, backfitting, pruning).
+        Print a line with the loss as each term is added and each is pruned;
+        with ``verbose >= 2`` also after every backfitting pass.
 
     Attributes
     ----------
@@ -262,9 +268,11 @@ class PPRRegressor(
             raise ValueError(
                 f"max_terms={max_terms} must be at least n_terms={self.n_terms}."
             )
+        steps = 2 * max_terms - self.n_terms  # every term added, then pruned
+        task = fit_task(self, steps, X, y, sample_weight)
         before = dict(self.__dict__)
         try:
-            fitted = self._fit(X, y, sample_weight, max_terms)
+            fitted = self._fit(X, y, sample_weight, max_terms, task)
         except BaseException:
             # validation has already reset n_features_in_ and the feature
             # names: a failed fit leaves the estimator as it found it
@@ -272,9 +280,10 @@ class PPRRegressor(
             self.__dict__.update(before)
             raise
         self.__dict__.update(fitted)
+        task.end(dict)  # the fitted estimator is this one as it now stands
         return self
 
-    def _fit(self, X, y, sample_weight, max_terms):
+    def _fit(self, X, y, sample_weight, max_terms, task):
         """Fit; return the fitted attributes (only validation sets any)."""
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=np.float64)  # fmt: skip
@@ -287,16 +296,18 @@ class PPRRegressor(
             self.n_candidates, self.tol, self.max_iter,
             check_random_state(self.random_state), self.verbose, exponent,
         )  # fmt: skip
+        one_output = y.ndim == 1
+
+        def model(terms):
+            return _caller_model(terms, mean, scale, intercept, exponent, one_output)
+
+        fitter.steps = _StepTasks(task, model)
         with one_blas_thread():
             terms, loss_path = fitter.fit_terms(self.n_terms, max_terms)
-        fitted = _caller_model(terms, mean, scale, intercept, exponent)
+        fitted = model(terms)
         _check_representable(fitted, Y)
-        one_output = y.ndim == 1
-        if one_output:
-            fitted["term_weights_"] = fitted["term_weights_"][:, 0]
-            fitted["intercept_"] = float(fitted["intercept_"][0])
         fitted.update(loss_path_=loss_path, n_iter_=fitter.n_iter,
-                      history_=fitter.history, _one_output=one_output)  # fmt: skip
+                      history_=fitter.history)  # fmt: skip
         return fitted
 
     def _forward(self, X, n_layers=None):
@@ -433,7 +444,22 @@ def _scaled_target(Y, w):
     return np.ldexp(R, -exponent), np.ldexp(intercept, magnitude), magnitude + exponent
 
 
-def _caller_model(terms, mean, scale, intercept, exponent):
+class _StepTasks:
+    """Each term added and each pruning as a task (scikit-learn's callbacks);
+    ``model(terms)`` gives the fitted attributes of a list of terms."""
+
+    def __init__(self, task, model):
+        self.task, self.model, self.current = task, model, None
+
+    def begin(self, name):
+        self.current = self.task.subtask(name)
+
+    def end(self, terms):
+        terms = list(terms)
+        self.current.end(lambda: self.model(terms))
+
+
+def _caller_model(terms, mean, scale, intercept, exponent, one_output=False):
     """The fitted terms in the caller's units, and the engine network."""
     directions, ridges = [], []
     for term in terms:
@@ -459,12 +485,15 @@ def _caller_model(terms, mean, scale, intercept, exponent):
     network.layers[0].params[0][...] = directions.T
     network.layers[2].params[0][...] = weights
     network.layers[2].params[1][...] = intercept
+    if one_output:
+        weights, intercept = weights[:, 0], float(intercept[0])
     return {
         "directions_": directions,
         "ridge_functions_": ridges,
         "term_weights_": weights,
         "intercept_": intercept,
         "_network": network,
+        "_one_output": one_output,
     }
 
 

@@ -19,12 +19,13 @@ in the caller's units): a term is a unit direction ``w``, a ridge function
   ``n_terms``.
 """
 
+import time
 import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from skdeep._engine import LOSSES, Dense, Network, RidgeFunctions
+from skdeep._engine import LOSSES, Dense, Network, RidgeFunctions, format_duration
 from skdeep._smoothers import MIDRANGE, sort_order, supersmoother
 
 # Search steps are halved at most this often before the direction is taken
@@ -88,6 +89,8 @@ class Fitter:
         self.target_exponent = target_exponent
         self.n_iter = 0
         self.history = []
+        self.steps = _NoSteps()
+        self._started = time.perf_counter()
         self.target_scale = self.loss(R) if R.size else 0.0
         # a loss this small is an exact fit (an RMSE 1e-5 of the target's):
         # relative gains below it are rounding, not progress
@@ -273,6 +276,7 @@ class Fitter:
         """
         terms, loss_path = [], np.full(max_terms, np.nan)
         for _ in range(max_terms):
+            self.steps.begin(f"add term {len(terms) + 1}")
             residual = self.R - sum((t.contribution for t in terms), 0.0)
             term, loss = self.add_term(residual)
             if terms and self.loss(residual) <= self.exact_fit:
@@ -286,14 +290,17 @@ class Fitter:
                 # converging is left to the passes after the last term
                 passes = None if len(terms) == max_terms else 1
                 terms, loss = self.backfit(terms, max_passes=passes)
+            self.steps.end(terms)
         loss_path[max_terms - 1] = self.caller_loss(loss)
         while len(terms) > n_terms:
+            self.steps.begin(f"prune to {len(terms) - 1} terms")
             importance = [np.abs(term.weights).sum() for term in terms]
             del terms[int(np.argmin(importance))]
             fit = sum(term.contribution for term in terms)
             self._record("prune", len(terms), self.loss(self.R - fit))
             terms, loss = self.backfit(terms)
             loss_path[len(terms) - 1] = self.caller_loss(loss)
+            self.steps.end(terms)
         self._warn_idle_terms(terms, loss)
         return terms, loss_path
 
@@ -307,8 +314,8 @@ class Fitter:
         loss = self.caller_loss(loss)
         self.n_iter += 1
         self.history.append({"stage": stage, "n_terms": n_terms, "loss": loss})
-        if self.verbose:
-            print(f"{stage:<8} {n_terms} terms: loss {loss:.6f}", flush=True)
+        if self.verbose >= (2 if stage == "backfit" else 1):
+            print(_progress_line(stage, n_terms, loss, self._started), flush=True)
 
     def _warn_idle_terms(self, terms, loss):
         idle = [m for m, term in enumerate(terms) if not term.weights.any()]
@@ -332,6 +339,26 @@ class Fitter:
             UserWarning,
             stacklevel=6,  # the caller of fit, past _fit_context and _fit
         )
+
+
+class _NoSteps:
+    """Where the steps of a fit are reported when nobody listens."""
+
+    def begin(self, name):
+        pass
+
+    def end(self, terms):
+        pass
+
+
+def _progress_line(stage, n_terms, loss, started):
+    what = {
+        "add": f"Term {n_terms} added",
+        "prune": f"Pruned to {n_terms} terms",
+        "backfit": f"  backfitting {n_terms} terms",
+    }[stage]
+    elapsed = format_duration(time.perf_counter() - started)
+    return f"{what}: loss {loss:.6f} (elapsed {elapsed})"
 
 
 def _quick_smooth(v, z, w, order):

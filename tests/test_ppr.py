@@ -85,7 +85,7 @@ def test_backfitting_never_increases_the_training_loss(settings, rng, capsys):
     X = rng.uniform(0, 1, (600, 5))
     y = np.sin(3 * X[:, 0] * X[:, 1]) + X[:, 2] ** 2 + 0.3 * rng.standard_normal(600)
     ppr = PPRRegressor(
-        n_terms=3, max_terms=5, verbose=1, **settings, random_state=0
+        n_terms=3, max_terms=5, verbose=2, **settings, random_state=0
     ).fit(X, y)
     history = ppr.history_
     assert [r["stage"] for r in history].count("add") == 5

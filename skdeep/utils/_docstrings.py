@@ -134,7 +134,12 @@ solver : {"adam", "sgd", "lbfgs"}, default="adam"
         and dropout masks. Pass an int for reproducible fits.
 
     verbose : int, default=0
-        Print one progress line per epoch when positive."""
+        When positive, print a line per epoch (its number out of the
+        budget, losses, validation score, its time, the time so far and
+        an estimate of the time left), then why training stopped and which
+        epoch's weights were kept. For a progress bar, scores per epoch or
+        stopping on your own rule, use scikit-learn's callbacks instead
+        (``set_callbacks``, scikit-learn >= 1.9)."""
 
 TRAINING_ATTRIBUTES = """\
 n_features_in_ : int
@@ -211,6 +216,13 @@ n_features_in_ : int
 
     n_iter_ : int
         Number of epochs (iterations for "lbfgs") trained.
+
+    kept_epoch_ : int
+        The epoch (its "epoch" in ``history_``) whose weights the model
+        holds: the best one after early stopping, the last one otherwise;
+        after a divergence, the best epoch or, if the weights the run
+        started from were better, the epoch before the run (0 for a new
+        network).
 
     t_ : int
         Number of training samples seen by the solver."""

@@ -50,6 +50,7 @@ from skdeep.utils._compat import (
     _fit_context,
     check_sample_weight,
 )
+from skdeep.utils._mixins import DocLinkMixin
 from skdeep.utils._state import unchanged_on_failure
 from skdeep.utils._threads import network_threads
 
@@ -77,7 +78,7 @@ class _Run:
     task: object = None
 
 
-class BaseNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the network estimators; not for direct use."""
 
     _parameter_constraints: dict = {

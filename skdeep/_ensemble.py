@@ -29,7 +29,7 @@ from skdeep.utils._compat import (
     StrOptions,
     _fit_context,
 )
-from skdeep.utils._mixins import LogProbaMixin
+from skdeep.utils._mixins import DocLinkMixin, LogProbaMixin
 from skdeep.utils._state import unchanged_on_failure
 
 _MAX_SEED = np.iinfo(np.int32).max
@@ -40,7 +40,7 @@ def _classifier_with_proba(ensemble):
     return is_classifier(base) and hasattr(base, "predict_proba")
 
 
-class BaggedNetEnsemble(BaseEstimator):
+class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
     """Bagging and random restarts of any skdeep network (or other estimator).
 
     A network's loss has many local minima, and where a fit lands depends on

@@ -17,6 +17,7 @@ from skdeep._ppr_fit import Fitter
 from skdeep._smoothers import pspline, supersmoother
 from skdeep.utils._callbacks import CallbackSupportMixin, fit_task
 from skdeep.utils._compat import Interval, StrOptions, _fit_context, check_sample_weight
+from skdeep.utils._mixins import DocLinkMixin
 from skdeep.utils._threads import one_blas_thread
 
 # Rows per block of prediction: small enough that a block copied to C order
@@ -26,6 +27,7 @@ _BLOCK = 4096
 
 class PPRRegressor(
     CallbackSupportMixin,
+    DocLinkMixin,
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
     TransformerMixin,

@@ -3,7 +3,7 @@
 from skdeep._deep import DeepFFNClassifier, DeepFFNRegressor
 from skdeep._ensemble import BaggedNetEnsemble
 from skdeep._feedforward import FeedForwardClassifier, FeedForwardRegressor
-from skdeep._plotting import RidgeFunctionDisplay
+from skdeep._plotting import RidgeFunctionDisplay, TrainingHistoryDisplay
 from skdeep._ppr import PPRRegressor
 
 __version__ = "0.1.0.dev0"
@@ -16,5 +16,6 @@ __all__ = [
     "FeedForwardRegressor",
     "PPRRegressor",
     "RidgeFunctionDisplay",
+    "TrainingHistoryDisplay",
     "__version__",
 ]

@@ -6,6 +6,7 @@ imports them from here; a rename upstream is fixed in this file alone.
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -22,6 +23,7 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_fit_context",
+    "check_matplotlib_support",
     "check_sample_weight",
 ]
 

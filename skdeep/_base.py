@@ -307,13 +307,13 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
         self._targets, self.scaler_ = run.targets, run.scaler
         vars(self).update(self._target_attributes(run.targets))
         self.n_iter_ = len(self.history_)
-        self.kept_epoch_ = outcome.runs[-1].kept_epoch
         self.t_ = (self.t_ if run.continuing else 0) + outcome.samples_seen
         self.loss_ = outcome.loss
         finite = [loss for loss in self.loss_curve_ if np.isfinite(loss)]
         self.best_loss_ = min(finite) if finite else self.loss_
+        self.kept_epoch_ = outcome.runs[-1].kept_epoch
         self.best_validation_score_ = _kept_validation_score(
-            self.history_, run.config.early_stopping
+            self.history_, self.kept_epoch_
         )
         if not run.continuing:
             self.restart_losses_ = outcome.restart_losses
@@ -408,15 +408,12 @@ def _validation_column(history, field):
     return [record[field] for record in history]
 
 
-def _kept_validation_score(history, early_stopping):
-    """Validation score of the kept weights: the best epoch's with early
-    stopping, else the last validated epoch's."""
-    validated = [record for record in history if record["val_loss"] is not None]
-    if not validated:
-        return None
-    if early_stopping:
-        return min(validated, key=lambda record: record["val_loss"])["val_score"]
-    return validated[-1]["val_score"]
+def _kept_validation_score(history, kept_epoch):
+    """Validation score of the kept weights (None if not validated)."""
+    for record in reversed(history):
+        if record["epoch"] == kept_epoch:
+            return record["val_score"]
+    return None
 
 
 def _divergence_message(estimator, outcome, run):

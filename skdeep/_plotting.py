@@ -237,7 +237,7 @@ class TrainingHistoryDisplay:
         networks, name = _networks(estimator)
         return cls(
             [network.history_ for network in networks],
-            [_kept_epoch(network) for network in networks],
+            [network.kept_epoch_ for network in networks],
             score_name="accuracy" if is_classifier(estimator) else "R^2",
             estimator_name=name,
         ).plot(ax=ax)
@@ -312,29 +312,6 @@ def _networks(estimator):
     if left_out:
         title += f" ({left_out} single-class DummyClassifier not drawn)"
     return members, title
-
-
-def _kept_epoch(network):
-    """The epoch whose weights the network holds.
-
-    The network's own ``kept_epoch_`` where it has one; else, after early
-    stopping restored the best weights, the first epoch of the last run
-    with the lowest validation loss (what the solver restores); else the
-    last epoch.
-    """
-    kept = getattr(network, "kept_epoch_", None)
-    if kept is not None:
-        return kept
-    history = network.history_
-    if network.early_stopping and network.solver != "lbfgs":
-        final = [
-            record
-            for record in history
-            if record["stage"] in (None, "fine-tune") and record["val_loss"] is not None
-        ]
-        if final:
-            return min(final, key=lambda record: record["val_loss"])["epoch"]
-    return history[-1]["epoch"]
 
 
 def _curves(history):

@@ -6,10 +6,13 @@ of the steps; each step is a function here:
 - ``check_settings`` and ``validate_fit_data`` refuse what cannot work
   before any member fits;
 - ``split_rows`` holds out the rows that score members without bootstrap;
+- ``count_new_members`` says how many members a fit adds;
 - ``fit_members`` gives each new member its rows (``draw_rows``) and its
   estimator (``new_member``: a clone seeded by ``seeded``, or a
   ``DummyClassifier`` for a sample of one class), and fits them in parallel
-  (``fit_member``);
+  (``fit_member``), printing a line per member with ``verbose``
+  (``MemberProgress``);
+  ``repeat_member_warnings`` then gives the caller the members' warnings;
 - ``score_members`` and ``set_oob`` score the members and the ensemble on
   the rows each member did not train on (``score_rows``);
 - ``member_output``, ``combined`` and ``spread`` turn the members' outputs
@@ -18,9 +21,14 @@ of the steps; each step is a function here:
 """
 
 import copy
+import threading
+import time
 import warnings
+from collections import Counter
+from contextlib import contextmanager
 from functools import partial
 from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import clone, is_classifier
@@ -31,6 +39,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import has_fit_parameter, validate_data
 
+from skdeep._engine import format_duration
 from skdeep.utils._compat import check_sample_weight
 from skdeep.utils._threads import one_blas_thread
 
@@ -166,6 +175,19 @@ def split_rows(ensemble, y, rng):
 # -- members ------------------------------------------------------------------
 
 
+def count_new_members(ensemble):
+    """How many members ``ensemble.fit`` adds: all, or the new ones of a warm start."""
+    if not (ensemble.warm_start and hasattr(ensemble, "estimators_")):
+        return ensemble.n_estimators
+    kept = len(ensemble.estimators_)
+    if kept > ensemble.n_estimators:
+        raise ValueError(
+            f"n_estimators={ensemble.n_estimators} must be at least the "
+            f"{kept} members already fitted when warm_start=True."
+        )
+    return ensemble.n_estimators - kept
+
+
 def fit_members(ensemble, X, y, sample_weight, train, seeds, warm):
     """All members and their rows: the kept ones, then the new ones fitted.
 
@@ -192,15 +214,12 @@ def fit_members(ensemble, X, y, sample_weight, train, seeds, warm):
     members : list of estimators
     samples : list of ndarray
         Each member's rows, repeats included.
+    member_warnings : list of list of (category, message)
+        The distinct warnings each new member's fit gave.
     """
     members = list(ensemble.estimators_) if warm else []
     samples = list(ensemble.estimators_samples_) if warm else []
     start = len(members)
-    if start > ensemble.n_estimators:
-        raise ValueError(
-            f"n_estimators={ensemble.n_estimators} must be at least the "
-            f"{start} members already fitted when warm_start=True."
-        )
     draw = partial(
         draw_rows,
         train,
@@ -216,14 +235,41 @@ def fit_members(ensemble, X, y, sample_weight, train, seeds, warm):
         new_member(base, seed, y[rows], several_classes, ensemble.subnetwork)
         for seed, rows in zip(seeds[start:], new_samples, strict=True)
     ]
+    fitted = _fit_new_members(ensemble, X, y, sample_weight, new_members, new_samples)
+    new_members = [result.member for result in fitted]
+    caught = [result.warnings for result in fitted]
+    return members + new_members, samples + new_samples, caught
+
+
+def _fit_new_members(ensemble, X, y, sample_weight, members, samples):
+    """Fit ``members`` on their ``samples``, in parallel; the results
+    (:class:`FittedMember`) in member order, whatever order they end in."""
     # A bootstrap draw has used the weights already; passing them on
     # would count them twice.
     member_weight = None if ensemble.bootstrap else sample_weight
-    fitted = Parallel(n_jobs=ensemble.n_jobs, verbose=ensemble.verbose)(
-        delayed(fit_member)(member, X, y, member_weight, rows)
-        for member, rows in zip(new_members, new_samples, strict=True)
+    describe = score_words(ensemble, X, y, sample_weight)
+    jobs = (
+        delayed(fit_member)(index, member, X, y, member_weight, rows, describe)
+        for index, (member, rows) in enumerate(zip(members, samples, strict=True))
     )
-    return members + fitted, samples + new_samples
+    first = ensemble.n_estimators - len(members)
+    progress = MemberProgress(ensemble.verbose, first, ensemble.n_estimators)
+    results = [None] * len(members)
+    for result in _as_they_end(ensemble.n_jobs)(jobs):
+        results[result.index] = result
+        progress.member_fitted(result)
+    return results
+
+
+def _as_they_end(n_jobs):
+    """A ``Parallel`` yielding each result as soon as it is ready.
+
+    Backends that cannot (joblib's "multiprocessing") give them all at the end.
+    """
+    try:
+        return Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    except ValueError:
+        return Parallel(n_jobs=n_jobs)
 
 
 def draw_rows(train, seed, *, sample_weight, bootstrap, max_samples):
@@ -281,17 +327,76 @@ def seeded(member, seed):
     return member.set_params(**dict.fromkeys(names, int(seed)))
 
 
-def fit_member(member, X, y, sample_weight, rows):
+class FittedMember(NamedTuple):
+    """What fitting a member gives back, from wherever it was fitted."""
+
+    index: int  # among the members fitted by this fit
+    member: object
+    warnings: list  # the distinct (category, message) its fit gave
+    seconds: float
+    score: str | None  # a few words on its score, for ``verbose``
+
+
+def fit_member(index, member, X, y, sample_weight, rows, describe=None):
     """Fit one member on its rows, with one BLAS thread (see ``n_jobs``).
 
     ``X[rows]`` is a new C-ordered array whatever the order of ``X``, so
     members train on row-major data even from a DataFrame or a Fortran-ordered
     array, and the ensemble keeps no copy of ``X`` of its own.
+    ``describe(member, rows)``, if given, says how well the member did.
+
+    Returns
+    -------
+    FittedMember
     """
-    with one_blas_thread():
-        if sample_weight is None:
-            return member.fit(X[rows], y[rows])
-        return member.fit(X[rows], y[rows], sample_weight=sample_weight[rows])
+    started = time.perf_counter()
+    X_rows, y_rows = X[rows], y[rows]
+    weights = None if sample_weight is None else sample_weight[rows]
+    fit_params = {} if weights is None else {"sample_weight": weights}
+    with shown_warnings() as shown, one_blas_thread():
+        member.fit(X_rows, y_rows, **fit_params)
+        seconds = time.perf_counter() - started
+        score = None if describe is None else describe(member, rows)
+    distinct = list(dict.fromkeys((w.category, str(w.message)) for w in shown))
+    return FittedMember(index, member, distinct, seconds, score)
+
+
+@contextmanager
+def shown_warnings():
+    """Collect the warnings the block would show, instead of showing them.
+
+    A worker process's warnings are lost or printed by the worker; collected,
+    they go back to ``fit``, which gives them to its caller. The caller's
+    filters hold here (joblib's workers get them), so "ignore" drops a
+    warning and "error" raises it. ``catch_warnings`` swaps state shared by
+    the whole process, which only a process's main thread may do safely: in
+    other threads (joblib's threading backend, an ensemble fitted inside a
+    worker), warnings show where they are raised.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield []
+        return
+    with warnings.catch_warnings(record=True) as shown:
+        yield shown
+
+
+def repeat_member_warnings(member_warnings):
+    """Warn once for each distinct warning of the members, with how many gave it.
+
+    ``member_warnings`` holds each member's distinct ``(category, message)``.
+    The count follows the message, so that filters on how a message begins
+    ("Solver ...") still match. Call it from ``fit`` itself: its warnings
+    name the line that called ``fit``.
+    """
+    counts = Counter(warning for caught in member_warnings for warning in caught)
+    n_members = len(member_warnings)
+    members = "member" if n_members == 1 else "members"
+    for (category, message), count in counts.items():
+        warnings.warn(
+            f"{message} ({count} of {n_members} {members})",
+            category,
+            stacklevel=4,  # the caller of fit, past _fit_context
+        )
 
 
 def hidden_parameter(estimator):
@@ -301,6 +406,68 @@ def hidden_parameter(estimator):
         if name in params:
             return name
     return None
+
+
+# -- verbose ------------------------------------------------------------------
+
+
+class MemberProgress:
+    """The ``verbose`` output of a fit: a line for each member as it ends.
+
+    ``first`` members are kept from an earlier fit (warm start), of ``total``.
+    """
+
+    def __init__(self, verbose, first, total):
+        self.verbose, self.first, self.total = verbose, first, total
+        self.done, self.started = 0, time.perf_counter()
+
+    def member_fitted(self, result):
+        self.done += 1
+        if self.verbose:
+            print(self.line(result), flush=True)
+
+    def line(self, result):
+        """``Member 4 of 10 done (loss 0.012345) in 1.2 s, elapsed 5.0 s, about
+        7.5 s left``; the time left assumes the members left take as long."""
+        line = f"Member {self.first + result.index + 1} of {self.total} done"
+        if result.score is not None:
+            line += f" ({result.score})"
+        elapsed = time.perf_counter() - self.started
+        line += f" in {format_duration(result.seconds)}"
+        line += f", elapsed {format_duration(elapsed)}"
+        left = self.total - self.first - self.done
+        if left:
+            line += f", about {format_duration(elapsed / self.done * left)} left"
+        return line
+
+
+def score_words(ensemble, X, y, sample_weight):
+    """For ``verbose``: ``describe(member, rows)``, a few words on how well a
+    fitted member does (None without ``verbose``).
+
+    Its out-of-bag score with ``oob_score=True``, else its best validation
+    score if it has one, else its final training loss: all cheap to get.
+    """
+    if not ensemble.verbose:
+        return None
+    if ensemble.oob_score:
+        name = "accuracy" if ensemble._is_classifier else "R^2"
+        return partial(_out_of_bag_words, name, ensemble._metric, X, y, sample_weight)
+    return _fit_words
+
+
+def _out_of_bag_words(name, metric, X, y, sample_weight, member, rows):
+    oob = out_of_bag(rows, len(y))
+    predict = partial(_predict_rows, member, X)
+    return f"out-of-bag {name} {score_rows(metric, oob, y, predict, sample_weight):.4f}"
+
+
+def _fit_words(member, rows):
+    score = getattr(member, "best_validation_score_", None)
+    if score is not None:
+        return f"validation score {score:.4f}"
+    loss = getattr(member, "loss_", None)
+    return None if loss is None else f"loss {loss:.6f}"
 
 
 # -- scoring ------------------------------------------------------------------

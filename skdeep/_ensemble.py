@@ -12,8 +12,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skdeep._bagging import (
     check_settings,
     combined,
+    count_new_members,
     fit_members,
     member_output,
+    repeat_member_warnings,
     score_members,
     set_oob,
     split_rows,
@@ -99,7 +101,10 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
         with one BLAS thread, so the workers do not oversubscribe the cores
         and results do not depend on ``n_jobs``. The caller's warning filters
         and scikit-learn configuration (``sklearn.config_context``) hold in
-        the workers too.
+        the workers too. The members' warnings come back to ``fit``, which
+        gives each distinct one once, at the line that called it, with how
+        many members gave it ("... (8 of 10 members)"); members fitted in
+        threads (joblib's threading backend, Dask) warn where they fit.
 
     random_state : int, RandomState instance or None, default=None
         Draws one integer seed per member, once; a member's seed sets every
@@ -107,7 +112,12 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
         ``Pipeline``) and draws its sample.
 
     verbose : int, default=0
-        joblib's progress messages.
+        With 1 or more, a line as each member ends, printed by the calling
+        process even when members fit in worker processes: "Member 4 of 10
+        done (loss 0.012345) in 1.2 s, elapsed 5.0 s, about 7.5 s left". The
+        score is the member's out-of-bag score with ``oob_score=True``, else
+        its ``best_validation_score_`` if it has one, else its final training
+        ``loss_``. Members keep their own ``verbose``.
 
     Attributes
     ----------
@@ -178,6 +188,15 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
     >>> mean, spread = ensemble.predict(X[:3], return_std=True)
     >>> spread.shape
     (3,)
+
+    With ``verbose=1``, a line as each member ends:
+
+    >>> net = FeedForwardRegressor(n_hidden=20, solver="lbfgs", tol=1e-2)
+    >>> ensemble = BaggedNetEnsemble(net, n_estimators=2, verbose=1)
+    >>> ensemble.fit(X, y)  # doctest: +ELLIPSIS
+    Member 1 of 2 done (loss ...) in ..., elapsed ..., about ... left
+    Member 2 of 2 done (loss ...) in ..., elapsed ...
+    BaggedNetEnsemble(...)
     """
 
     _parameter_constraints: dict = {
@@ -260,6 +279,7 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
         self : object
             The fitted ensemble.
         """
+        count_new_members(self)  # refuses a warm start that drops members
         with unchanged_on_failure(self):
             check_settings(self)
             warm = self.warm_start and hasattr(self, "estimators_")
@@ -267,13 +287,15 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
             rng = check_random_state(self.random_state)
             train, held_out = split_rows(self, y, rng)
             seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
-            self.estimators_, self.estimators_samples_ = fit_members(
+            self.estimators_, self.estimators_samples_, caught = fit_members(
                 self, X, y, sample_weight, train, seeds, warm
             )
+            # Called from fit itself, these two warn naming the line that
+            # called fit.
+            repeat_member_warnings(caught)
             self.member_scores_, self.best_index_ = score_members(
                 self, X, y, sample_weight, held_out
             )
-            # Called from fit itself: its warning names the line that called fit.
             if self.oob_score:
                 set_oob(self, X, y, sample_weight)
         return self

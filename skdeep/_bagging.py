@@ -10,8 +10,8 @@ of the steps; each step is a function here:
 - ``fit_members`` gives each new member its rows (``draw_rows``) and its
   estimator (``new_member``: a clone seeded by ``seeded``, or a
   ``DummyClassifier`` for a sample of one class), and fits them in parallel
-  (``fit_member``), printing a line per member with ``verbose``
-  (``MemberProgress``);
+  (``fit_member``), each a subtask of the fit for scikit-learn's callbacks,
+  printing a line per member with ``verbose`` (``MemberProgress``);
   ``repeat_member_warnings`` then gives the caller the members' warnings;
 - ``score_members`` and ``set_oob`` score the members and the ensemble on
   the rows each member did not train on (``score_rows``);
@@ -188,7 +188,7 @@ def count_new_members(ensemble):
     return ensemble.n_estimators - kept
 
 
-def fit_members(ensemble, X, y, sample_weight, train, seeds, warm):
+def fit_members(ensemble, X, y, sample_weight, train, seeds, warm, task):
     """All members and their rows: the kept ones, then the new ones fitted.
 
     New lists, never the ensemble's own extended in place, so a fit that
@@ -208,6 +208,8 @@ def fit_members(ensemble, X, y, sample_weight, train, seeds, warm):
         theirs.
     warm : bool
         Keep the members of the earlier fit.
+    task : Task
+        The fit's task for scikit-learn's callbacks (``fit_task``).
 
     Returns
     -------
@@ -235,22 +237,28 @@ def fit_members(ensemble, X, y, sample_weight, train, seeds, warm):
         new_member(base, seed, y[rows], several_classes, ensemble.subnetwork)
         for seed, rows in zip(seeds[start:], new_samples, strict=True)
     ]
-    fitted = _fit_new_members(ensemble, X, y, sample_weight, new_members, new_samples)
+    fitted = _fit_new_members(
+        ensemble, X, y, sample_weight, new_members, new_samples, task
+    )
     new_members = [result.member for result in fitted]
     caught = [result.warnings for result in fitted]
     return members + new_members, samples + new_samples, caught
 
 
-def _fit_new_members(ensemble, X, y, sample_weight, members, samples):
+def _fit_new_members(ensemble, X, y, sample_weight, members, samples, task):
     """Fit ``members`` on their ``samples``, in parallel; the results
     (:class:`FittedMember`) in member order, whatever order they end in."""
     # A bootstrap draw has used the weights already; passing them on
     # would count them twice.
     member_weight = None if ensemble.bootstrap else sample_weight
     describe = score_words(ensemble, X, y, sample_weight)
+    # the members' tasks are made here, where the callbacks' task tree lives
+    tasks = task.sub_estimator_tasks("member", len(members))
     jobs = (
-        delayed(fit_member)(index, member, X, y, member_weight, rows, describe)
-        for index, (member, rows) in enumerate(zip(members, samples, strict=True))
+        delayed(fit_member)(index, member, X, y, member_weight, rows, subtask, describe)
+        for index, (member, rows, subtask) in enumerate(
+            zip(members, samples, tasks, strict=True)
+        )
     )
     first = ensemble.n_estimators - len(members)
     progress = MemberProgress(ensemble.verbose, first, ensemble.n_estimators)
@@ -337,13 +345,14 @@ class FittedMember(NamedTuple):
     score: str | None  # a few words on its score, for ``verbose``
 
 
-def fit_member(index, member, X, y, sample_weight, rows, describe=None):
+def fit_member(index, member, X, y, sample_weight, rows, task, describe=None):
     """Fit one member on its rows, with one BLAS thread (see ``n_jobs``).
 
     ``X[rows]`` is a new C-ordered array whatever the order of ``X``, so
     members train on row-major data even from a DataFrame or a Fortran-ordered
-    array, and the ensemble keeps no copy of ``X`` of its own.
-    ``describe(member, rows)``, if given, says how well the member did.
+    array, and the ensemble keeps no copy of ``X`` of its own. The fit is
+    ``task`` (a ``SubEstimatorTask``); ``describe(member, rows)``, if given,
+    says how well the member did.
 
     Returns
     -------
@@ -354,7 +363,8 @@ def fit_member(index, member, X, y, sample_weight, rows, describe=None):
     weights = None if sample_weight is None else sample_weight[rows]
     fit_params = {} if weights is None else {"sample_weight": weights}
     with shown_warnings() as shown, one_blas_thread():
-        member.fit(X_rows, y_rows, **fit_params)
+        with task.fitting(member, X_rows, y_rows, weights):
+            member.fit(X_rows, y_rows, **fit_params)
         seconds = time.perf_counter() - started
         score = None if describe is None else describe(member, rows)
     distinct = list(dict.fromkeys((w.category, str(w.message)) for w in shown))

@@ -24,6 +24,7 @@ from skdeep._bagging import (
     validate_fit_data,
 )
 from skdeep._feedforward import FeedForwardRegressor
+from skdeep.utils._callbacks import CallbackSupportMixin, fit_task
 from skdeep.utils._compat import (
     HasMethods,
     Interval,
@@ -42,7 +43,7 @@ def _classifier_with_proba(ensemble):
     return is_classifier(base) and hasattr(base, "predict_proba")
 
 
-class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
+class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
     """Bagging and random restarts of any skdeep network (or other estimator).
 
     A network's loss has many local minima, and where a fit lands depends on
@@ -176,6 +177,15 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
     rows, and an estimator whose ``fit`` takes no ``sample_weight`` raises.
     Members' and out-of-bag scores are weighted.
 
+    With scikit-learn >= 1.9, ``set_callbacks`` takes scikit-learn's
+    callbacks (``sklearn.callback``). The fit is a task whose subtasks are the
+    members it fits, each member's own tasks (its epochs) below, in parallel
+    too: ``set_callbacks(ProgressBar())`` shows a bar per member. Callbacks
+    that scikit-learn propagates (``ProgressBar``) follow the members; the
+    others stay where they are set: a ``ScoringMonitor`` set on the ensemble
+    scores the fitted ensemble, one set on ``estimator`` (which its clones
+    share) scores every member's epochs, all in the log of one run.
+
     Examples
     --------
     >>> from sklearn.datasets import make_friedman1
@@ -279,7 +289,8 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
         self : object
             The fitted ensemble.
         """
-        count_new_members(self)  # refuses a warm start that drops members
+        task = fit_task(self, count_new_members(self), X, y, sample_weight,
+                        sub_estimators=[self._base_estimator()])  # fmt: skip
         with unchanged_on_failure(self):
             check_settings(self)
             warm = self.warm_start and hasattr(self, "estimators_")
@@ -288,7 +299,7 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
             train, held_out = split_rows(self, y, rng)
             seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
             self.estimators_, self.estimators_samples_, caught = fit_members(
-                self, X, y, sample_weight, train, seeds, warm
+                self, X, y, sample_weight, train, seeds, warm, task
             )
             # Called from fit itself, these two warn naming the line that
             # called fit.
@@ -298,6 +309,7 @@ class BaggedNetEnsemble(DocLinkMixin, BaseEstimator):
             )
             if self.oob_score:
                 set_oob(self, X, y, sample_weight)
+        task.end(dict)  # the fitted estimator is this one as it now stands
         return self
 
     # -- prediction -------------------------------------------------------

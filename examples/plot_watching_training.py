@@ -17,10 +17,13 @@ history. See :ref:`monitoring` in the user guide.
 # each hidden layer's units while training, and stops early: 10 % of the
 # training set is held out, and training stops once the validation loss has
 # not improved for 10 epochs, keeping the weights of the best epoch.
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.callback import ProgressBar, ScoringMonitor
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from skdeep import DeepFFNClassifier
+from skdeep import BaggedNetEnsemble, DeepFFNClassifier, TrainingHistoryDisplay
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
@@ -53,8 +56,6 @@ print(f"test accuracy {net.score(X_test, y_test):.3f}")
 # stood after each epoch, here the accuracy on the training set, which the
 # history does not record. Both are set with ``set_callbacks``; ``verbose``
 # is turned off so the bar is not interleaved with text.
-from sklearn.callback import ProgressBar, ScoringMonitor
-
 monitor = ScoringMonitor(scoring="accuracy")
 net.set_params(verbose=0).set_callbacks(ProgressBar(), monitor)
 net.fit(X_train, y_train)
@@ -79,17 +80,12 @@ print(f"{len(train_accuracy)} epochs scored; training accuracy "
 # three tanh layers on standardised inputs are shallow enough. The example
 # :ref:`sphx_glr_auto_examples_plot_deep_vanishing_gradients.py` shows a
 # network where they do.
-from skdeep import TrainingHistoryDisplay
-
 display = TrainingHistoryDisplay.from_estimator(net)
 
 # %%
 # The training accuracy from the ``ScoringMonitor`` sits beside the
 # validation accuracy from the history: the gap between them is what the
 # network has memorised rather than learned.
-import matplotlib.pyplot as plt
-import numpy as np
-
 epochs = np.arange(1, len(train_accuracy) + 1)
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(epochs, train_accuracy, label="training (ScoringMonitor)")
@@ -106,8 +102,6 @@ fig.tight_layout()
 # each member finishes, and its history figure overlays every member's
 # curves: here five restarts of the same network on bootstrap samples, whose
 # early stopping chose different epochs.
-from skdeep import BaggedNetEnsemble
-
 ensemble = BaggedNetEnsemble(
     DeepFFNClassifier((64, 64, 64), activation="tanh", dropout=0.1,
                       early_stopping=True),

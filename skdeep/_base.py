@@ -11,7 +11,6 @@ encoded and what the outputs mean.
 """
 
 import copy
-import warnings
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -19,7 +18,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -41,7 +39,12 @@ from skdeep._engine import (
     History,
     TrainingConfig,
 )
-from skdeep._training import continue_training, n_subtasks, train_restarts
+from skdeep._training import (
+    continue_training,
+    n_subtasks,
+    train_restarts,
+    warn_about_stop,
+)
 from skdeep.utils._callbacks import CallbackSupportMixin, fit_task
 from skdeep.utils._compat import (
     Interval,
@@ -200,7 +203,7 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
                     outcome = train_restarts(self, run)
             self._commit(run, outcome)
         task.end(dict)  # the fitted estimator is this one as it now stands
-        self._warn_about_stop(outcome, run)
+        warn_about_stop(self, outcome, run)
         return self
 
     def _continues(self, incremental):
@@ -338,27 +341,6 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
             **self._target_attributes(run.targets),
         }
 
-    def _warn_about_stop(self, outcome, run):
-        reason, level = outcome.reason, 5  # the caller of fit or partial_fit
-        if reason == "diverged":
-            warnings.warn(_divergence_message(self, outcome, run), ConvergenceWarning,
-                          stacklevel=level)  # fmt: skip
-        elif reason == "max_iter" and not run.incremental:
-            warnings.warn(
-                f"Solver {self.solver!r}: maximum iterations ({self.max_iter}) "
-                "reached and the optimization hasn't converged yet; increase "
-                "max_iter.",
-                ConvergenceWarning,
-                stacklevel=level,
-            )
-        elif reason == "line_search_failed":
-            warnings.warn(
-                "Solver 'lbfgs' stopped because its line search could not lower "
-                "the loss; the fit may not have converged.",
-                ConvergenceWarning,
-                stacklevel=level,
-            )
-
     # -- the fitted model --------------------------------------------------
 
     @property
@@ -414,27 +396,3 @@ def _kept_validation_score(history, kept_epoch):
         if record["epoch"] == kept_epoch:
             return record["val_score"]
     return None
-
-
-def _divergence_message(estimator, outcome, run):
-    last = outcome.records[-1] if outcome.records else None
-    where = f"in epoch {last['epoch']}" if last else "at once"
-    if outcome.kept == "best":
-        kept = "The weights and optimizer state of its best epoch were kept."
-    elif run.continuing:
-        kept = "No epoch improved on the fitted network, which was kept as it was."
-    else:
-        kept = "No epoch improved on the start: the network keeps its initial, " \
-            "untrained weights."  # fmt: skip
-    remedies = []
-    if estimator.solver != "lbfgs":
-        remedies.append(
-            f"lower learning_rate_init (got {estimator.learning_rate_init!r})"
-        )
-    if not estimator.standardize:
-        remedies.append("set standardize=True")
-    remedy = " or ".join(remedies) or "rescale X"
-    return (
-        f"Training diverged {where}: the loss rose far above its lowest value or "
-        f"stopped being finite. {kept} To train it, {remedy}."
-    )

@@ -8,9 +8,11 @@ stages and epochs are its subtasks (:func:`n_subtasks` says how many).
 """
 
 import copy
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from skdeep._engine import evaluate, make_trainer
 from skdeep._pretraining import pretrain
@@ -161,3 +163,50 @@ def continue_training(estimator, run):
 def _epoch_monitor(estimator, run, task):
     """Epochs as subtasks of ``task``, each able to show the model it made."""
     return task.epoch_monitor(lambda network: estimator._fitted_view(run, network))
+
+
+def warn_about_stop(estimator, outcome, run):
+    """The ConvergenceWarning a run that did not converge deserves."""
+    reason, level = outcome.reason, 5  # the caller of fit or partial_fit
+    if reason == "diverged":
+        warnings.warn(_divergence_message(estimator, outcome, run), ConvergenceWarning,
+                      stacklevel=level)  # fmt: skip
+    elif reason == "max_iter" and not run.incremental:
+        warnings.warn(
+            f"Solver {estimator.solver!r}: maximum iterations ({estimator.max_iter}) "
+            "reached and the optimization hasn't converged yet; increase "
+            "max_iter.",
+            ConvergenceWarning,
+            stacklevel=level,
+        )
+    elif reason == "line_search_failed":
+        warnings.warn(
+            "Solver 'lbfgs' stopped because its line search could not lower "
+            "the loss; the fit may not have converged.",
+            ConvergenceWarning,
+            stacklevel=level,
+        )
+
+
+def _divergence_message(estimator, outcome, run):
+    last = outcome.records[-1] if outcome.records else None
+    where = f"in epoch {last['epoch']}" if last else "at once"
+    if outcome.kept == "best":
+        kept = "The weights and optimizer state of its best epoch were kept."
+    elif run.continuing:
+        kept = "No epoch improved on the fitted network, which was kept as it was."
+    else:
+        kept = "No epoch improved on the start: the network keeps its initial, " \
+            "untrained weights."  # fmt: skip
+    remedies = []
+    if estimator.solver != "lbfgs":
+        remedies.append(
+            f"lower learning_rate_init (got {estimator.learning_rate_init!r})"
+        )
+    if not estimator.standardize:
+        remedies.append("set standardize=True")
+    remedy = " or ".join(remedies) or "rescale X"
+    return (
+        f"Training diverged {where}: the loss rose far above its lowest value or "
+        f"stopped being finite. {kept} To train it, {remedy}."
+    )

@@ -1,8 +1,14 @@
 """Sphinx configuration: numpydoc, autosummary and an executed example gallery."""
 
 import os
+import re
+from pathlib import Path
+
+from sphinx.util import logging
 
 import skdeep
+
+logger = logging.getLogger(__name__)
 
 project = "skdeep"
 author = "The skdeep developers"
@@ -61,5 +67,33 @@ def _skip_scikit_learn_members(app, what, name, obj, skip, options):
     return None
 
 
+# What a gallery page shows when a cell ends in a plotting call rather than
+# plt.show(): the repr of the artist or display the call returned.
+_STRAY_REPR = re.compile(
+    r"object at 0x[0-9a-f]+"  # <matplotlib.legend.Legend object at 0x...>
+    r"|^\s+\[?(Text\(|<matplotlib\.|<skdeep\.)"  # Text(...), [<matplotlib.lines...
+)
+
+
+def _check_gallery_output(app):
+    """Warn when an example's output shows a repr such as
+    ``<matplotlib.legend.Legend object at 0x...>``: a -W build then fails.
+
+    Runs after sphinx-gallery has executed the examples and written their
+    pages, output included."""
+    gallery = sphinx_gallery_conf["gallery_dirs"]
+    for page in sorted((Path(app.srcdir) / gallery).glob("*.rst")):
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, start=1):
+            if _STRAY_REPR.search(line):
+                logger.warning(
+                    f"stray repr in an example's output: {line.strip()[:80]!r}; "
+                    "end the cell with plt.show()",
+                    location=(f"{gallery}/{page.stem}", number),  # docname
+                )
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_scikit_learn_members)
+    # after sphinx-gallery's own builder-inited handler (priority 500)
+    app.connect("builder-inited", _check_gallery_output, priority=900)

@@ -73,6 +73,7 @@ for name in ACTIVATIONS:
 ax_g.set(title="activation g(z)", xlabel="z", ylim=(-2, 4))
 ax_d.set(title="derivative g'(z)", xlabel="z")
 ax_d.legend(fontsize="small")
+plt.show()
 
 # %%
 # The same 20-unit network with each activation on Friedman's regression
@@ -101,6 +102,7 @@ with warnings.catch_warnings():
         print(f"{name:>10}: test R^2 of seeds 0, 1, 2: {np.round(scores, 3)}")
 ax.set(xlabel="L-BFGS iteration", ylabel="training objective (seed 0)")
 ax.legend(fontsize="small")
+plt.show()
 
 # %%
 # Standardisation. Multiply the five informative features by 1000 (the other
@@ -135,6 +137,7 @@ for standardize in (True, False):
     ax.semilogy(net.loss_curve_, label=f"standardize={standardize}")
 ax.set(xlabel="L-BFGS iteration", ylabel="training objective")
 ax.legend()
+plt.show()
 
 # %%
 # Initial weights. ``init="uniform"`` draws every weight from

@@ -87,6 +87,7 @@ ax.set_xticks(widths, labels=[str(w) for w in widths])
 ax.set_xlabel("hidden units (one layer)")
 ax.set_ylabel("mean CV $R^2$")
 ax.legend()
+plt.show()
 
 # %%
 # Depth at a fixed penalty (alpha=1): one, two and three hidden layers of the
@@ -117,6 +118,7 @@ ax.set_xticks([1, 2, 3])
 ax.set_xlabel("hidden layers")
 ax.set_ylabel("mean CV $R^2$")
 ax.legend()
+plt.show()
 
 # %%
 # The winner, refitted on the whole training set, and its one look at the
@@ -133,4 +135,3 @@ print(f"best: {type(best).__name__}, hidden layers {layers}, alpha={best.alpha:g
 spread = std[search.best_index_]
 print(f"best CV R^2 {search.best_score_:.3f} (std over folds {spread:.3f})")
 print(f"test R^2 {search.score(X_test, y_test):.3f}")
-plt.show()

@@ -74,6 +74,7 @@ for activation in ("logistic", "relu"):
 ax.set_xticks(layers, [*map(str, range(1, 7)), "out"])
 ax.set(xlabel="layer (input side first)", ylabel="weight-gradient norm")
 ax.legend()
+plt.show()
 
 # %%
 # Gradient clipping. ``clip_norm`` rescales every minibatch gradient whose
@@ -115,6 +116,7 @@ with warnings.catch_warnings():
         ax.semilogy(net.loss_curve_, style, label=f"clip_norm={clip_norm}, seed {seed}")
 ax.set(xlabel="epoch", ylabel="training objective")
 ax.legend(fontsize="small")
+plt.show()
 
 # %%
 # Supervised layer-wise pre-training of the deep logistic network. Every

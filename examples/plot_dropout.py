@@ -85,6 +85,7 @@ ax_train.set(
 )
 ax_val.set(title="held-out loss", xlabel="epoch", ylim=(0.1, 0.2))
 ax_val.legend()
+plt.show()
 
 # %%
 # A sweep over the dropout rate, three seeds each. The training R^2 of the

@@ -46,6 +46,7 @@ ax.axvline(best_epoch - 1, color="gray", linestyle=":", label="kept epoch")
 ax.set_xlabel("epoch")
 ax.set_ylabel("log-loss")
 ax.legend()
+plt.show()
 
 # %%
 # Ridge against lasso: the same alpha, very different weights.
@@ -78,4 +79,3 @@ print(
     f"kept restart {restarts.best_restart_}, "
     f"test accuracy {restarts.score(X_test, y_test):.3f}"
 )
-plt.show()

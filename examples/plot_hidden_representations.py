@@ -58,6 +58,7 @@ for model, color in [(raw, "gray"), (pipe, "k")]:
     proba = model.predict_proba(points)[:, 1].reshape(xx.shape)
     ax.contour(xx, yy, proba, levels=[0.5], colors=color)
 ax.set(xlabel="x1", ylabel="x2", title="boundaries: raw (gray), hidden (black)")
+plt.show()
 
 # %%
 # Digits: the same recipe as compression. A network with ``k`` hidden units

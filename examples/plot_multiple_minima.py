@@ -66,6 +66,7 @@ left.set_title("30 fits (colour: test $R^2$, yellow is best)")
 right.scatter(train_loss, single)
 right.set_xlabel("final training objective")
 right.set_ylabel("test $R^2$")
+plt.show()
 
 # %%
 # Four remedies, each built from 8 fits of the network and each tried with
@@ -121,6 +122,7 @@ for position, name in enumerate(scores, start=1):
     ax.scatter([position] * 3, scores[name], color="C1")
 ax.set_xticks(range(5), ["single fits"] + list(scores))
 ax.set_ylabel("test $R^2$")
+plt.show()
 
 # %%
 # Uncertainty: ``predict(X, return_std=True)`` also returns the spread of the

@@ -38,6 +38,7 @@ ax.plot(quarters, series[us][0], color="tab:red", linewidth=2, label="United Sta
 ax.axvline(np.datetime64("2016-03"), color="k", linestyle=":", label="last input")
 ax.set_ylabel("share of income spent on the mortgage")
 ax.legend()
+plt.show()
 
 # %%
 # The task: 149 input quarters, a random third of the series held out
@@ -77,6 +78,7 @@ for m, ax in enumerate(axes):
     ax.set_xlabel(f"projection {m + 1}")
 axes[0].set_ylabel("affordability, 2017-03")
 axes[0].legend()
+plt.show()
 
 # %%
 # The ridge functions of this model, each drawn over its partial residuals
@@ -84,6 +86,7 @@ axes[0].legend()
 # straight line, so on the whole history PPR is nearly a linear model; the
 # second is flat, its weight being zero.
 RidgeFunctionDisplay.from_estimator(ppr, X[train], y[train])
+plt.show()
 
 # %%
 # Which quarters the first direction weighs. The weights climb over the
@@ -94,6 +97,7 @@ fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
 ax.plot(quarters[inputs], ppr.directions_[0], marker="o", markersize=3)
 ax.axhline(0, color="k", linewidth=0.5)
 ax.set_ylabel("weight in direction 1")
+plt.show()
 
 # %%
 # A smaller question gives PPR room to work: the same target from two
@@ -107,6 +111,7 @@ ppr_small = PPRRegressor(n_terms=2, random_state=0).fit(summary[train], y[train]
 print(f"summary PPR term weights {np.round(ppr_small.term_weights_, 4)}")
 print(f"summary PPR directions (level, change):\n{ppr_small.directions_.round(3)}")
 display = RidgeFunctionDisplay.from_estimator(ppr_small, summary[train], y[train])
+plt.show()
 
 
 # %%
@@ -166,4 +171,3 @@ print(f"PPR beats the linear model on the summaries in {wins} of 10 splits")
 # model: a year ahead, most of what is predictable is the common
 # proportional rise. The ridge regression on the whole history is about
 # twice as far off.
-plt.show()

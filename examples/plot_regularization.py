@@ -71,6 +71,7 @@ for column, (ax, title) in enumerate(zip(axes, titles, strict=True)):
     ax.set_title(title)
 axes[0].legend()
 fig.tight_layout()
+plt.show()
 
 # %%
 # Both paths start with networks that fit the noise (test R^2 about 0.66 at

@@ -20,6 +20,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax copied into the site (_static/mathjax) instead of loaded from a
+    # CDN: the site is also read offline.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -55,6 +58,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    # Its page loads jQuery and DataTables from CDNs, and the site is also
+    # read offline.
+    "write_computation_times": False,
 }
 
 

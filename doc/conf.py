@@ -24,6 +24,7 @@ extensions = [
     # CDN: the site is also read offline.
     "sphinx-mathjax-offline",
     "numpydoc",
+    "sphinx_design",
     "sphinx_gallery.gen_gallery",
 ]
 
@@ -40,6 +41,8 @@ html_title = f"skdeep {release}"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # the landing page has no sections to list: its cards take the width
+    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "index": []},
 }
 html_static_path = []
 

@@ -80,7 +80,8 @@ print(f"{len(train_accuracy)} epochs scored; training accuracy "
 # three tanh layers on standardised inputs are shallow enough. The example
 # :ref:`sphx_glr_auto_examples_plot_deep_vanishing_gradients.py` shows a
 # network where they do.
-display = TrainingHistoryDisplay.from_estimator(net)
+TrainingHistoryDisplay.from_estimator(net)
+plt.show()
 
 # %%
 # The training accuracy from the ``ScoringMonitor`` sits beside the
@@ -94,6 +95,7 @@ ax.axvline(net.kept_epoch_, color="0.5", linestyle=":", label="kept epoch")
 ax.set(xlabel="epoch", ylabel="accuracy", ylim=(0.8, 1.005))
 ax.legend(loc="lower right")
 fig.tight_layout()
+plt.show()
 
 # %%
 # Every member of an ensemble
@@ -111,4 +113,5 @@ ensemble = BaggedNetEnsemble(
 )  # fmt: skip
 ensemble.fit(X_train, y_train)
 print(f"ensemble test accuracy {ensemble.score(X_test, y_test):.3f}")
-_ = TrainingHistoryDisplay.from_estimator(ensemble)
+TrainingHistoryDisplay.from_estimator(ensemble)
+plt.show()

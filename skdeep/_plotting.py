@@ -119,8 +119,9 @@ class RidgeFunctionDisplay:
         n_terms = len(self.curves)
         if ax is None:
             figure, ax = plt.subplots(
-                1, n_terms, figsize=(4 * n_terms, 3.5), squeeze=False
-            )
+                1, n_terms, figsize=(4 * n_terms, 3.5), squeeze=False,
+                layout="constrained",
+            )  # fmt: skip
             ax = ax[0]
         ax = np.atleast_1d(ax)
         self.scatters_, self.lines_ = [], []

@@ -263,11 +263,12 @@ class DeepFFNClassifier(
     >>> from sklearn.datasets import load_digits
     >>> from skdeep import DeepFFNClassifier
     >>> X, y = load_digits(return_X_y=True)
-    >>> net = DeepFFNClassifier((64, 32), dropout=0.1, max_iter=30, random_state=0)
+    >>> net = DeepFFNClassifier((64, 32), dropout=0.1, learning_rate_init=0.01,
+    ...                         random_state=0)
     >>> net.fit(X, y).score(X, y) > 0.95
     True
-    >>> net.grad_norms_.shape
-    (30, 3)
+    >>> net.grad_norms_.shape == (net.n_iter_, 3)  # per epoch, per layer
+    True
     >>> net.transform(X[:2]).shape
     (2, 32)
     """
@@ -375,7 +376,7 @@ class DeepFFNRegressor(
     >>> from skdeep import DeepFFNRegressor
     >>> X, y = make_friedman1(n_samples=1000, random_state=0)
     >>> net = DeepFFNRegressor((32, 32), pretraining="grow", pretraining_max_iter=20,
-    ...                        solver="lbfgs", random_state=0).fit(X, y)
+    ...                        solver="lbfgs", tol=1e-3, random_state=0).fit(X, y)
     >>> net.score(X, y) > 0.95
     True
     >>> sorted({record["stage"] for record in net.history_})

@@ -191,7 +191,7 @@ class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
     >>> from sklearn.datasets import make_friedman1
     >>> from skdeep import BaggedNetEnsemble, FeedForwardRegressor
     >>> X, y = make_friedman1(n_samples=400, random_state=0)
-    >>> net = FeedForwardRegressor(n_hidden=20, solver="lbfgs", max_iter=100)
+    >>> net = FeedForwardRegressor(n_hidden=20, solver="lbfgs", alpha=1.0, tol=1e-3)
     >>> ensemble = BaggedNetEnsemble(net, n_estimators=4, random_state=0)
     >>> ensemble.fit(X, y).score(X, y) > 0.9
     True

@@ -213,7 +213,8 @@ class FeedForwardRegressor(
     >>> from sklearn.datasets import make_friedman1
     >>> from skdeep import FeedForwardRegressor
     >>> X, y = make_friedman1(n_samples=500, random_state=0)
-    >>> reg = FeedForwardRegressor(n_hidden=30, solver="lbfgs", random_state=0)
+    >>> reg = FeedForwardRegressor(n_hidden=30, solver="lbfgs", tol=1e-3,
+    ...                            random_state=0)
     >>> reg.fit(X, y).score(X, y) > 0.9
     True
     """

@@ -1,9 +1,11 @@
 """scikit-learn's own estimator checks, on every public skdeep estimator."""
 
 import inspect
+import warnings
 
 import pytest
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import (
     check_param_validation,
     parametrize_with_checks,
@@ -155,6 +157,23 @@ def _deep_expected_failures(estimator):
     return {}
 
 
+def _expected_warnings(estimator, check):
+    """(category, message) of the warnings a check's fits are expected to give.
+
+    The checks fit tiny data with the short budgets above, so these warnings
+    are the expected outcome, not a defect; a diverging fit still fails (see
+    pyproject.toml).
+    """
+    expected = [(ConvergenceWarning, r"Solver '\w+': maximum iterations")]
+    if isinstance(estimator, skdeep.PPRRegressor):
+        # the checks' data have about as many features as rows
+        expected.append((UserWarning, r"\d+ of the \d+ terms explain nothing"))
+    if getattr(estimator, "oob_score", False):
+        # three members leave some rows in every bootstrap sample
+        expected.append((UserWarning, r"\d+ rows were in every member's sample"))
+    return expected
+
+
 def test_every_public_estimator_is_checked():
     assert [cls.__name__ for cls in ESTIMATOR_CLASSES] == sorted(INSTANCES)
 
@@ -165,7 +184,10 @@ def test_every_public_estimator_is_checked():
     list(_instances()), expected_failed_checks=_expected_failed_checks
 )
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+    with warnings.catch_warnings():
+        for category, message in _expected_warnings(estimator, check):
+            warnings.filterwarnings("ignore", message, category)
+        check(estimator)
 
 
 @pytest.mark.parametrize("cls", ESTIMATOR_CLASSES, ids=lambda cls: cls.__name__)

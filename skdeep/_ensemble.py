@@ -1,12 +1,14 @@
 """Ensembles of networks: best-of and averaged random restarts, and bagging."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skdeep._bagging import (
@@ -36,6 +38,41 @@ from skdeep.utils._mixins import DocLinkMixin, LogProbaMixin
 from skdeep.utils._state import unchanged_on_failure
 
 _MAX_SEED = np.iinfo(np.int32).max
+# y "looks like class labels" when it holds the codes 0..k-1 or 1..k of at
+# most this many classes, each with this many rows on average: what
+# load_iris, make_classification or a LabelEncoder give, and not the small
+# integer targets of scikit-learn's estimator checks.
+_MAX_LABELS, _ROWS_PER_LABEL = 20, 20
+
+
+def _warn_if_class_labels(ensemble, y):
+    """Warn that a regressor member would regress ``y`` if it holds labels."""
+    base = ensemble._base_estimator()
+    # Integer (or boolean) y only: floats are regression targets, even of
+    # integer value (a 0/1 target averaged into a probability, say).
+    if not is_regressor(base) or y.dtype.kind not in "biu":
+        return
+    if type_of_target(y) not in ("binary", "multiclass"):
+        return
+    values = np.unique(y).astype(int)
+    low, n_labels = values[0], len(values)
+    codes = np.array_equal(values, np.arange(low, low + n_labels))
+    if not codes or low not in (0, 1) or n_labels > _MAX_LABELS:
+        return
+    if len(y) < _ROWS_PER_LABEL * n_labels:
+        return
+    member = type(base).__name__
+    if ensemble.estimator is None:
+        member += " (the default estimator)"
+    warnings.warn(
+        f"y looks like class labels ({n_labels} integer codes from {low} to "
+        f"{values[-1]}), but the member, {member}, is a regressor: the ensemble "
+        "would predict numbers between the labels. To classify, pass a "
+        "classifier: BaggedNetEnsemble(FeedForwardClassifier(...)). If y is a "
+        "quantity to regress, ignore this warning.",
+        UserWarning,
+        stacklevel=4,  # the caller of fit, past _fit_context
+    )
 
 
 def _classifier_with_proba(ensemble):
@@ -59,7 +96,10 @@ class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator or None, default=None
-        The member to clone; None means ``FeedForwardRegressor()``.
+        The member to clone; None means ``FeedForwardRegressor()``. For class
+        labels pass a classifier, such as ``FeedForwardClassifier()``: ``fit``
+        warns when ``y`` looks like labels (an integer array of the codes
+        from 0 or 1 of a few classes) and the member is a regressor.
 
     n_estimators : int, default=10
         Number of members.
@@ -295,6 +335,7 @@ class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
             check_settings(self)
             warm = self.warm_start and hasattr(self, "estimators_")
             X, y, sample_weight = validate_fit_data(self, X, y, sample_weight, warm)
+            _warn_if_class_labels(self, y)
             rng = check_random_state(self.random_state)
             train, held_out = split_rows(self, y, rng)
             seeds = rng.randint(_MAX_SEED, size=self.n_estimators)

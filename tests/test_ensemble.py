@@ -106,6 +106,54 @@ def test_estimator_type_follows_the_estimator(classification):
     assert classifier.score(X, y) == accuracy_score(y, classifier.predict(X))
 
 
+# -- a regressor member on class labels -------------------------------------
+
+
+@short_fits
+@pytest.mark.parametrize(
+    "member, labels",
+    [(_net, np.int64), (None, np.int64), (_net, np.int32), (_net, np.uint8)],
+    ids=["given", "default", "int32", "uint8"],
+)
+def test_regressor_member_on_class_labels_warns_naming_the_fix(
+    member, labels, classification
+):
+    X, y = classification  # labels 0, 1, 2 of 200 rows
+    ensemble = (
+        BaggedNetEnsemble(n_estimators=1, random_state=0)  # quick: one member
+        if member is None
+        else BaggedNetEnsemble(member(), n_estimators=2, random_state=0)
+    )
+    with pytest.warns(UserWarning, match="looks like class labels") as record:
+        ensemble.fit(X, y.astype(labels))
+    [warning] = [w for w in record if "class labels" in str(w.message)]
+    message = str(warning.message)
+    assert "3 integer codes from 0 to 2" in message
+    assert "BaggedNetEnsemble(FeedForwardClassifier(...))" in message
+    assert ("(the default estimator)" in message) == (member is None)
+    assert warning.filename == __file__  # the line that called fit
+
+
+@short_fits
+@pytest.mark.parametrize(
+    "data, member",
+    [
+        (lambda X, y: (X, y + 0.5 * X[:, 0]), _net),  # an ordinary target
+        (lambda X, y: (X, y.astype(float)), _net),  # floats are targets
+        (lambda X, y: (X, y + 3), _net),  # scores 3 to 5, like wine quality
+        (lambda X, y: (X[:30], y[:30]), _net),  # as few rows as sklearn's checks
+        (lambda X, y: (X, y), _classifier_net),
+    ],
+    ids=["continuous", "floats", "integers-from-3", "few-rows-per-label", "classifier"],
+)
+def test_no_class_label_warning_for_regression_targets(data, member, classification):
+    X, y = data(*classification)
+    ensemble = BaggedNetEnsemble(member(), n_estimators=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="y looks like class labels")
+        ensemble.fit(X, y)
+
+
 @short_fits
 def test_averaged_probabilities_sum_to_one(classification):
     X, y = classification

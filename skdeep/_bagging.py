@@ -36,11 +36,10 @@ from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import has_fit_parameter, validate_data
 
 from skdeep._engine import format_duration
-from skdeep.utils._compat import check_sample_weight
+from skdeep.utils._compat import Parallel, check_sample_weight, delayed
 from skdeep.utils._threads import one_blas_thread
 
 # -- settings and data ------------------------------------------------------

@@ -109,8 +109,8 @@ class FeedForwardClassifier(
     >>> clf = FeedForwardClassifier(n_hidden=20, solver="lbfgs", random_state=0)
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
-    >>> clf.predict_proba(X[:1]).round(2).sum()
-    np.float64(1.0)
+    >>> float(clf.predict_proba(X[:1]).round(2).sum())
+    1.0
     >>> clf.transform(X).shape
     (150, 20)
     """

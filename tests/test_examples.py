@@ -22,6 +22,8 @@ def test_example_runs(path, monkeypatch, capsys):
     needs_data = "fetch_affordability" in path.read_text()
     if needs_data and not (Path(get_data_home()) / FILENAME).exists():
         pytest.skip(f"{FILENAME} is not in SKDEEP_DATA_HOME (tests never download)")
+    if "sklearn.callback" in path.read_text():
+        pytest.importorskip("sklearn.callback", reason="scikit-learn < 1.9")
     matplotlib.use("Agg")
     monkeypatch.chdir(path.parent)
     with warnings.catch_warnings():

@@ -80,8 +80,7 @@ def format_duration(seconds):
 class ProgressPrinter(Monitor):
     """The ``verbose`` output of a run (see the module docstring)."""
 
-    def __init__(self, print_line=None):
-        self.print_line = print_line or (lambda line: print(line, flush=True))
+    def __init__(self):
         self.last_epoch = self.first_epoch = self.started = None
 
     def run_started(self, trainer, last_epoch):
@@ -89,12 +88,12 @@ class ProgressPrinter(Monitor):
         self.started = time.perf_counter()
 
     def epoch_ended(self, trainer, record):
-        self.print_line(self.epoch_line(trainer, record))
+        print(self.epoch_line(trainer, record), flush=True)
         return False
 
     def run_ended(self, trainer, reason):
         if self.last_epoch is not None or reason == "diverged":
-            self.print_line(stop_line(trainer, reason))
+            print(stop_line(trainer, reason), flush=True)
 
     def epoch_line(self, trainer, record):
         """``Epoch 17/200  loss ...  val_loss ...  1.2 s (elapsed 20 s, ...)``."""

@@ -70,10 +70,6 @@ class Task:
             estimator=self.estimator, reconstruction_attributes=fitted, **self.data
         )
 
-    def propagate(self, sub_estimator):
-        """Context manager: ``sub_estimator``'s fit is this (leaf) task."""
-        return self.context.propagate_callback_context(sub_estimator)
-
     def epoch_monitor(self, fitted=None):
         """A training-run monitor making each epoch a subtask of this task;
         ``fitted(network)`` gives the reconstruction attributes."""
@@ -129,9 +125,6 @@ class _NoTask:
 
     def end(self, fitted=None):
         return False
-
-    def propagate(self, sub_estimator):
-        return nullcontext()
 
     def epoch_monitor(self, fitted=None):
         return None

@@ -16,20 +16,18 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skdeep._data import (
     PREDICT_CHUNK_ROWS,
-    check_standardized,
     fit_scaler,
+    make_dataset,
     make_validation,
     predict_in_chunks,
     row_major,
     split_validation,
-    standardize,
 )
 from skdeep._engine import (
     ACTIVATIONS,
@@ -231,21 +229,17 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
         architecture = self._architecture(X.shape[1], targets.n_outputs)
         if continuing:
             self._check_layout(architecture)
-        # one row-major copy at most: standardised in place if it is ours
-        X, copied = row_major(X)
+        # one row-major copy at most; the engine standardises rows as it reads
+        X = row_major(X)[0]
         scaler = self.scaler_ if continuing else self._fit_scaler(X, sample_weight)
-        X = standardize(X, scaler, out=X if copied and not sp.issparse(X) else None)
-        data = Dataset(X, Y, sample_weight)
+        data = make_dataset(X, Y, sample_weight, scaler)
         return _Run(config, architecture, data, None, targets, scaler, continuing,
                     incremental, check_random_state(self.random_state))  # fmt: skip
 
     def _fit_scaler(self, X, sample_weight):
         if not self.standardize:
             return None
-        scaler = fit_scaler(X, sample_weight)
-        if not np.isfinite(scaler.var_).all():  # values near the float maximum
-            check_standardized(standardize(X, scaler))
-        return scaler
+        return fit_scaler(X, sample_weight)
 
     def _weigh_classes(self, targets, Y, sample_weight, dtype):
         return sample_weight
@@ -264,12 +258,12 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
             )  # fmt: skip
             return make_validation(held_out, score)
         X_val, y_val = validate_data(self, X_val, y_val, reset=False,
-                                     dtype=run.data.X.dtype, multi_output=True,
+                                     dtype=run.data.dtype, multi_output=True,
                                      accept_sparse=["csr", "csc"],
                                      y_numeric=self._y_numeric)  # fmt: skip
         Y_val = run.targets.encode(self._target_array(y_val)).astype(X_val.dtype)
         sw = check_sample_weight(sample_weight_val, X_val, X_val.dtype)
-        held_out = Dataset(standardize(X_val, run.scaler), Y_val, sw)
+        held_out = make_dataset(X_val, Y_val, sw, run.scaler)
         return make_validation(held_out, score)
 
     def _check_partial_fit_params(self):

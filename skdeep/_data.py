@@ -3,7 +3,9 @@
 Validation of the arrays stays with the estimators (``validate_data``); what
 is here turns validated arrays into what the engine trains on and predicts
 from: the input standardisation, C-ordered inputs, the validation split and
-chunked predictions.
+chunked predictions.  Nothing here copies a dense ``X`` whole (unless it must
+be made C-ordered): the standardisation statistics are gathered chunk by
+chunk and the engine standardises rows as it reads them.
 """
 
 import numpy as np
@@ -11,27 +13,27 @@ import scipy.sparse as sp
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from skdeep._engine import Dataset, Validation
+from skdeep._engine import Dataset, Standardizer, Validation
 
 PREDICT_CHUNK_ROWS = 4096
+# Rows per chunk when gathering statistics: the scaler's float64
+# temporaries then take about 16 MiB whatever the size of X.
+_STATISTICS_CHUNK_VALUES = 2**21
 
 
 def fit_scaler(X, sample_weight=None):
     """A fitted ``StandardScaler`` for ``X`` (sample-weighted; sparse X is not
-    centred).
+    centred), fitted chunk by chunk so that its memory does not grow with X.
 
     Values beyond about 1e154 overflow the sum of squares; then the scaler is
     fitted on each column divided by its largest magnitude and scaled back, so
     any finite input standardises to finite values.
     """
-    scaler = StandardScaler(with_mean=not sp.issparse(X))
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaler.fit(X, sample_weight=sample_weight)
+    scaler = _fit_in_chunks(X, sample_weight)
     if np.isfinite(scaler.scale_).all() and np.isfinite(scaler.var_).all():
         return scaler
     magnitude = _column_magnitude(X)
-    shrunk = X.multiply(1 / magnitude).tocsr() if sp.issparse(X) else X / magnitude
-    scaler.fit(shrunk, sample_weight=sample_weight)
+    scaler = _fit_in_chunks(X, sample_weight, divide_by=magnitude)
     if scaler.with_mean:
         scaler.mean_ *= magnitude
     scaler.scale_ *= magnitude
@@ -40,12 +42,51 @@ def fit_scaler(X, sample_weight=None):
     return scaler
 
 
+def _fit_in_chunks(X, sample_weight, divide_by=None):
+    scaler = StandardScaler(with_mean=not sp.issparse(X))
+    for rows in _weighted_chunks(X, sample_weight):
+        part = X[rows] if divide_by is None else _divided(X[rows], divide_by)
+        sw = None if sample_weight is None else sample_weight[rows]
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaler.partial_fit(part, sample_weight=sw)
+    return scaler
+
+
+def _divided(X, divisors):
+    return X.multiply(1 / divisors).tocsr() if sp.issparse(X) else X / divisors
+
+
+def _weighted_chunks(X, sample_weight):
+    """Row slices of ``X`` to gather statistics over: one for sparse or small
+    X, and no slice whose weights are all zero (it would make the running
+    means 0 / 0)."""
+    step = max(1, _STATISTICS_CHUNK_VALUES // max(X.shape[1], 1))
+    if sp.issparse(X) or X.shape[0] <= step:
+        return [slice(None)]
+    chunks = [slice(start, start + step) for start in range(0, X.shape[0], step)]
+    if sample_weight is not None:
+        chunks = [rows for rows in chunks if sample_weight[rows].sum() > 0]
+    return chunks or [slice(None)]
+
+
 def _column_magnitude(X):
-    magnitude = abs(X).max(axis=0)
-    magnitude = magnitude.toarray().ravel() if sp.issparse(magnitude) else magnitude
+    if sp.issparse(X):
+        magnitude = abs(X).max(axis=0).toarray().ravel()
+    else:
+        magnitude = np.zeros(X.shape[1], dtype=X.dtype)
+        for rows in _weighted_chunks(X, None):
+            np.maximum(magnitude, np.abs(X[rows]).max(axis=0), out=magnitude)
     magnitude = np.asarray(magnitude, dtype=np.float64)
     magnitude[magnitude == 0] = 1.0
     return magnitude
+
+
+def make_standardizer(scaler, dtype):
+    """The engine's ``Standardizer`` for a fitted scaler (or None)."""
+    if scaler is None:
+        return None
+    mean = scaler.mean_ if scaler.with_mean else None
+    return Standardizer.from_moments(mean, scaler.scale_, dtype)
 
 
 def row_major(X):
@@ -56,35 +97,24 @@ def row_major(X):
     return converted, converted is not X
 
 
-def standardize(X, scaler, out=None):
-    """Row-major ``X`` (see ``row_major``), standardised by ``scaler`` if given.
-
-    Never writes into ``X`` unless it is passed as ``out``; returns ``X``
-    itself when it is already row-major and there is no scaling to do.
-    """
+def make_dataset(X, Y, sample_weight, scaler):
+    """The engine's ``Dataset`` of validated ``X``: row-major, and
+    standardised by ``scaler`` (if any) as the engine reads its rows; sparse
+    ``X`` is scaled once here, which keeps it sparse."""
     X = row_major(X)[0]
-    if scaler is None:
+    standardizer = make_standardizer(scaler, X.dtype)
+    if sp.issparse(X) and standardizer is not None:
+        X, standardizer = standardizer.apply(X), None
+    return Dataset(X, Y, sample_weight, standardizer)
+
+
+def standardize(X, standardizer):
+    """Row-major ``X``, standardised if ``standardizer`` is given; never
+    writes into the caller's ``X``."""
+    X, copied = row_major(X)
+    if standardizer is None:
         return X
-    if sp.issparse(X):
-        return scaler.transform(X)
-    out = np.empty(X.shape, dtype=X.dtype) if out is None else out
-    if scaler.with_mean:
-        np.subtract(X, scaler.mean_, out=out, casting="same_kind")
-        np.divide(out, scaler.scale_, out=out, casting="same_kind")
-    else:
-        np.divide(X, scaler.scale_, out=out, casting="same_kind")
-    return out
-
-
-def check_standardized(X):
-    """Raise if standardising overflowed (values near the float maximum)."""
-    values = X.data if sp.issparse(X) else X
-    if not np.isfinite(values).all():
-        raise ValueError(
-            "X holds values too large to standardise in "
-            f"{values.dtype} (largest magnitude {np.nanmax(np.abs(values)):.3g}); "
-            "rescale X before fitting."
-        )
+    return standardizer.apply(X, out=X if copied and not sp.issparse(X) else None)
 
 
 def split_validation(data, fraction, rng, stratify=None):
@@ -100,12 +130,7 @@ def split_validation(data, fraction, rng, stratify=None):
     train, val = train_test_split(
         np.arange(data.n_samples), test_size=n_val, random_state=rng, stratify=stratify
     )
-
-    def subset(rows):
-        sw = data.sample_weight
-        return Dataset(data.X[rows], data.Y[rows], None if sw is None else sw[rows])
-
-    return subset(train), subset(val)
+    return data.subset(train), data.subset(val)
 
 
 def make_validation(data, score):
@@ -122,9 +147,10 @@ def predict_in_chunks(network, X, scaler, n_layers=None):
     """
     if sp.issparse(X):
         X = X.tocsr()
+    standardizer = make_standardizer(scaler, X.dtype)
     out = None
     for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
-        chunk = standardize(X[start : start + PREDICT_CHUNK_ROWS], scaler)
+        chunk = standardize(X[start : start + PREDICT_CHUNK_ROWS], standardizer)
         with np.errstate(over="ignore", invalid="ignore"):
             result = network.forward(chunk, training=False, n_layers=n_layers)
         if out is None:

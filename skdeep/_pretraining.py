@@ -98,7 +98,7 @@ def _greedy(architecture, new_network, data, validation, stage):
     for depth, width in enumerate(sizes):
         network = new_network(
             architecture.replace(
-                n_features=stage_data.X.shape[1],
+                n_features=stage_data.n_features,
                 hidden_layer_sizes=(width,),
                 dropout=architecture.dropout[depth : depth + 1],
                 skip_inputs=False,
@@ -129,12 +129,13 @@ def _copy_hidden_layers(source, target, n_hidden):
 
 def _next_inputs(network, stage_data, original, with_inputs):
     """The stage network's hidden activations: the next stage's inputs."""
-    hidden = network.predict(stage_data.X, n_layers=2)
+    hidden = network.predict(stage_data.inputs, n_layers=2)
     if with_inputs:
-        if sp.issparse(original.X):
-            hidden = sp.hstack([sp.csr_matrix(hidden), original.X], format="csr")
+        inputs = original.rows(0, original.n_samples)[0]  # standardised
+        if sp.issparse(inputs):
+            hidden = sp.hstack([sp.csr_matrix(hidden), inputs], format="csr")
         else:
-            hidden = np.hstack([hidden, original.X])
+            hidden = np.hstack([hidden, inputs])
     return Dataset(hidden, stage_data.Y, stage_data.sample_weight)
 
 

@@ -5,6 +5,7 @@ their parameters into the objects below and keep the trained network.
 """
 
 from skdeep._engine.activations import ACTIVATIONS
+from skdeep._engine.data import Dataset, Standardizer
 from skdeep._engine.history import History
 from skdeep._engine.initializers import INITIALIZERS
 from skdeep._engine.layers import (
@@ -21,7 +22,6 @@ from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
 from skdeep._engine.progress import Monitor, format_duration
 from skdeep._engine.solvers import (
-    Dataset,
     LBFGSTrainer,
     MinibatchTrainer,
     TrainingConfig,
@@ -48,6 +48,7 @@ __all__ = [
     "Penalty",
     "RidgeFunctions",
     "SkipDense",
+    "Standardizer",
     "TrainingConfig",
     "Validation",
     "evaluate",

@@ -37,13 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
+from skdeep._engine.data import CHUNK_ROWS, BatchGatherer, Dataset
 from skdeep._engine.history import single
 from skdeep._engine.kernels import empty
 from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
 from skdeep._engine.progress import Monitor, ProgressPrinter, combine
 
-CHUNK_ROWS = 4096
 #: A training loss this many times its lowest value (and above the run's
 #: starting loss) means the run diverged.
 DIVERGENCE_FACTOR = 1e4
@@ -145,34 +145,6 @@ def make_trainer(network, config, rng=None, previous=None, *, stage=None,
 
 
 @dataclass
-class Dataset:
-    """Inputs, encoded targets ``(n, n_outputs)`` and optional sample weights."""
-
-    X: object
-    Y: np.ndarray
-    sample_weight: np.ndarray | None = None
-
-    @property
-    def n_samples(self):
-        return self.X.shape[0]
-
-    @property
-    def total_weight(self):
-        if self.sample_weight is None:
-            return float(self.n_samples)
-        return float(self.sample_weight.sum())
-
-    def rows(self, start, stop):
-        """The contiguous block of rows ``start:stop`` (views when dense)."""
-        sw = self.sample_weight
-        return (
-            self.X[start:stop],
-            self.Y[start:stop],
-            None if sw is None else sw[start:stop],
-        )
-
-
-@dataclass
 class Validation:
     """Held-out data and ``score(P, Y, sample_weight)`` (higher is better)."""
 
@@ -194,7 +166,7 @@ def evaluate(network, validation):
     if validation is None:
         return None, None
     data = validation.data
-    P = network.predict(data.X)
+    P = network.predict(data.inputs)
     loss = network.loss.loss(P, data.Y, data.sample_weight) / data.total_weight
     return loss, float(validation.score(P, data.Y, data.sample_weight))
 
@@ -353,7 +325,7 @@ class MinibatchTrainer(Trainer):
 
     def _train(self, data, validation, max_epochs):
         penalty = self.config.penalty_for(data.total_weight)
-        gatherer = _BatchGatherer(self.config.batch_rows(data.n_samples))
+        gatherer = BatchGatherer(self.config.batch_rows(data.n_samples))
         watch, start, best = _Watch(self.config), self._snapshot(), []
         theta_before = np.empty_like(self.network.theta)
 
@@ -439,50 +411,6 @@ class MinibatchTrainer(Trainer):
         return objective, norm_sums / max(n_batches, 1), first_loss
 
 
-class _BatchGatherer:
-    """Yields shuffled minibatches gathered into reused buffers."""
-
-    def __init__(self, batch_size):
-        self.batch_size = batch_size
-        self._buffers = {}
-
-    def _buffer_for(self, key, array):
-        """A reused buffer holding ``batch_size`` rows like ``array``'s."""
-        shape = (self.batch_size,) + array.shape[1:]
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape != shape or buf.dtype != array.dtype:
-            buf = self._buffers[key] = empty(shape, array.dtype)
-        return buf
-
-    def batches(self, data, rng, shuffle):
-        """Yield ``(X, Y, sample_weight, total_weight)`` per minibatch."""
-        n, size = data.n_samples, self.batch_size
-        if not shuffle:
-            for start in range(0, n, size):
-                yield self._weighed(*data.rows(start, start + size))
-            return
-        order = rng.permutation(n)
-        X, Y, sw = data.X, data.Y, data.sample_weight
-        X_buf = self._buffer_for("X", X) if isinstance(X, np.ndarray) else None
-        Y_buf = self._buffer_for("Y", Y)
-        sw_buf = None if sw is None else self._buffer_for("sw", sw)
-        for start in range(0, n, size):
-            index = order[start : start + size]
-            m = len(index)
-            # mode="clip" skips the bounds check, which the indices (a
-            # permutation of the rows) do not need, and gathers faster.
-            yield self._weighed(
-                X[index] if X_buf is None else X.take(index, 0, X_buf[:m], "clip"),
-                Y.take(index, 0, Y_buf[:m], "clip"),
-                None if sw is None else sw.take(index, 0, sw_buf[:m], "clip"),
-            )
-
-    @staticmethod
-    def _weighed(X, Y, sample_weight):
-        weight = float(len(Y)) if sample_weight is None else float(sample_weight.sum())
-        return X, Y, sample_weight, weight
-
-
 class LBFGSTrainer(Trainer):
     """Full-batch L-BFGS-B from SciPy on the flat parameter vector.
 
@@ -535,7 +463,7 @@ class LBFGSTrainer(Trainer):
         self._unpack(x)
         scale = 1.0 / data.total_weight
         if data.n_samples <= CHUNK_ROWS:
-            loss = network.loss_and_gradient(data.X, data.Y, data.sample_weight, scale)
+            loss = network.loss_and_gradient(*data.rows(0, data.n_samples), scale)
         else:
             # Chunks keep the buffers small; their gradients simply add up
             # because each is already scaled by the total weight.

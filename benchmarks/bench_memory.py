@@ -1,0 +1,141 @@
+"""Memory a fit needs beyond its data: skdeep against scikit-learn's MLP.
+
+``DeepFFNRegressor((256, 256), batch_size=256)`` and ``MLPRegressor`` with
+the same layers and batch train one epoch on 1,000,000 x 100 float32 rows
+(381 MiB).  Each fit runs in a fresh process that builds the data, warms up
+on a few rows (so imports and first-call allocations are not counted),
+then fits; the script prints the growth of the peak resident set over what
+the process held just before the fit (the target for skdeep: at most 200
+MiB), and the peak of anonymous memory (memory not backed by a file).
+
+A last row fits skdeep on the same data as an ``np.memmap`` of a file: its
+pages are the file's, read as minibatches are gathered, so the anonymous
+peak stays near the network's own buffers however large the file is.
+
+Run ``python benchmarks/bench_memory.py`` (about a minute) or ``--quick``.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+
+import numpy as np
+
+MIB = 2**20
+
+
+def status_kib(field):
+    """A field of ``/proc/self/status`` (VmRSS, VmHWM, RssAnon) in KiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+class AnonymousPeak:
+    """Samples ``RssAnon`` every millisecond on a thread; keeps the largest."""
+
+    def __enter__(self):
+        self.peak, self._running = status_kib("RssAnon"), True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while self._running:
+            self.peak = max(self.peak, status_kib("RssAnon"))
+            time.sleep(0.001)
+
+    def __exit__(self, *exc):
+        self._running = False
+        self._thread.join()
+
+
+def make_data(n_rows, n_features):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_rows, n_features), dtype=np.float32)
+    y = X[:, :5].sum(axis=1) + np.float32(0.1) * rng.standard_normal(
+        n_rows, dtype=np.float32
+    )
+    return X, y
+
+
+def make_model(library):
+    kwargs = dict(hidden_layer_sizes=(256, 256), batch_size=256, max_iter=1)
+    if library == "sklearn":
+        from sklearn.neural_network import MLPRegressor
+
+        return MLPRegressor(random_state=0, **kwargs)
+    from skdeep import DeepFFNRegressor
+
+    return DeepFFNRegressor(random_state=0, **kwargs)
+
+
+def child(library, n_rows, n_features, memmap_dir):
+    """Fit once in this process; print the memory figures as JSON."""
+    X, y = make_data(n_rows, n_features)
+    if memmap_dir:
+        path = os.path.join(memmap_dir, "X.f32")
+        X.tofile(path)
+        del X
+        X = np.memmap(path, dtype=np.float32, mode="r", shape=(n_rows, n_features))
+    warnings.simplefilter("ignore")  # one epoch never converges
+    make_model(library).fit(np.array(X[:512]), y[:512])  # imports, first calls
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # resets the peak resident set (VmHWM) to now
+    before, anon_before = status_kib("VmRSS"), status_kib("RssAnon")
+    with AnonymousPeak() as anonymous:
+        model = make_model(library).fit(X, y)
+    peak = status_kib("VmHWM")
+    score = model.score(X[:20_000], y[:20_000])
+    print(json.dumps({
+        "rss_growth": (peak - before) / 1024,
+        "anon_growth": (anonymous.peak - anon_before) / 1024,
+        "r2": score,
+    }))  # fmt: skip
+
+
+def measure(library, n_rows, n_features, memmap=False):
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, __file__, "--child", library,
+                   "--rows", str(n_rows), "--features", str(n_features)]  # fmt: skip
+        if memmap:
+            command += ["--memmap-dir", tmp]
+        out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(quick):
+    n_rows, n_features = (20_000, 100) if quick else (1_000_000, 100)
+    data_mib = n_rows * n_features * 4 / MIB
+    print(f"One epoch of (256, 256), batch 256, on {n_rows:,} x {n_features} "
+          f"float32 ({data_mib:.0f} MiB); growth over the data held before fit.")  # fmt: skip
+    print(f"{'fit':<28}{'peak RSS growth':>17}{'anonymous peak':>16}{'R^2':>8}")
+    rows = [("scikit-learn MLPRegressor", "sklearn", False),
+            ("skdeep DeepFFNRegressor", "skdeep", False),
+            ("skdeep, X as np.memmap", "skdeep", True)]  # fmt: skip
+    for label, library, memmap in rows:
+        result = measure(library, n_rows, n_features, memmap)
+        print(f"{label:<28}{result['rss_growth']:>13.0f} MiB"
+              f"{result['anon_growth']:>12.0f} MiB{result['r2']:>8.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run")
+    parser.add_argument("--child", choices=["skdeep", "sklearn"], help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--features", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memmap-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.rows, args.features, args.memmap_dir)
+    else:
+        main(args.quick)

@@ -77,6 +77,7 @@ class _Run:
     incremental: bool
     rng: np.random.RandomState
     task: object = None
+    thread_monitor: object = None  # tunes BLAS threads epoch by epoch
 
 
 class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
@@ -194,7 +195,9 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
             run.validation = self._prepare_validation(run, X_val, y_val,
                                                       sample_weight_val)  # fmt: skip
             macs = run.architecture.multiply_adds_per_row()
-            with network_threads(macs * run.config.batch_rows(run.data.n_samples)):
+            batch_rows = run.config.batch_rows(run.data.n_samples)
+            with network_threads(macs * batch_rows) as threads:
+                run.thread_monitor = threads.monitor
                 if run.continuing:
                     outcome = continue_training(self, run)
                 else:

@@ -16,12 +16,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from skdeep._engine import Dataset, SkipDense, Validation, make_trainer
+from skdeep._engine.progress import combine
 
 STRATEGIES = ("grow", "greedy", "greedy_with_inputs")
 
 
 def pretrain(strategy, architecture, new_network, config, data, validation, rng,
-             task):  # fmt: skip
+             task, monitor=None):  # fmt: skip
     """Pre-train ``architecture`` by ``strategy``.
 
     Parameters
@@ -38,6 +39,8 @@ def pretrain(strategy, architecture, new_network, config, data, validation, rng,
     rng : numpy.random.Generator
     task : skdeep.utils._callbacks.Task
         Each stage is a subtask of it, each epoch a subtask of its stage.
+    monitor : Monitor or None
+        Told of every stage's epochs too (the BLAS thread tuner).
 
     Returns
     -------
@@ -46,7 +49,7 @@ def pretrain(strategy, architecture, new_network, config, data, validation, rng,
     runs : list of Trainer
         The stage runs, in order.
     """
-    stage = _Stages(config, rng, task)
+    stage = _Stages(config, rng, task, monitor)
     if strategy == "grow":
         return _grow(architecture, new_network, data, validation, stage)
     return _greedy(architecture, new_network, data, validation, stage)
@@ -55,8 +58,8 @@ def pretrain(strategy, architecture, new_network, config, data, validation, rng,
 class _Stages:
     """Trains the stages one after the other, numbering their epochs on."""
 
-    def __init__(self, config, rng, task):
-        self.config, self.rng, self.task = config, rng, task
+    def __init__(self, config, rng, task, monitor):
+        self.config, self.rng, self.task, self.monitor = config, rng, task, monitor
         self.runs = []
 
     def __call__(self, network, label, data, validation):
@@ -64,7 +67,7 @@ class _Stages:
         task = self.task.subtask(label, max_subtasks=self.config.max_iter)
         run = make_trainer(
             network, self.config, self.rng, stage=label, first_epoch=first_epoch,
-            monitor=task.epoch_monitor(),
+            monitor=combine(task.epoch_monitor(), self.monitor),
         )  # fmt: skip
         self.runs.append(run)
         run.train(data, validation)

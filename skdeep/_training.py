@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from skdeep._engine import evaluate, make_trainer
+from skdeep._engine.progress import combine
 from skdeep._pretraining import pretrain
 
 _MAX_SEED = np.iinfo(np.int32).max
@@ -122,7 +123,7 @@ def _train_new(estimator, run, rng, task):
         stage_config = run.config.replace(max_iter=stage_max_iter)
         network, stages = pretrain(
             strategy, run.architecture, new_network, stage_config, run.data,
-            run.validation, rng, task,
+            run.validation, rng, task, run.thread_monitor,
         )  # fmt: skip
         if not fine_tune:
             return Outcome(network, None, rng, stages, "converged")
@@ -161,8 +162,13 @@ def continue_training(estimator, run):
 
 
 def _epoch_monitor(estimator, run, task):
-    """Epochs as subtasks of ``task``, each able to show the model it made."""
-    return task.epoch_monitor(lambda network: estimator._fitted_view(run, network))
+    """Epochs as subtasks of ``task``, each able to show the model it made
+    (and the BLAS thread tuner, if the fit has one)."""
+
+    def fitted_view(network):
+        return estimator._fitted_view(run, network)
+
+    return combine(task.epoch_monitor(fitted_view), run.thread_monitor)
 
 
 def warn_about_stop(estimator, outcome, run):

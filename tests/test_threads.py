@@ -24,50 +24,64 @@ class FakeController:
         self.limits.append(limits)
 
 
-def run_epochs(tuner, seconds_of, n_epochs):
-    """The thread count of every epoch, each taking ``seconds_of(epoch,
-    count)`` seconds."""
-    controller = tuner._controller
-    counts, current = [], tuner._threads  # what the fit's limits start from
-    for epoch in range(n_epochs):
-        tuner.epoch_started(None)
-        current = controller.limits[-1] if controller.limits else current
-        counts.append(current)
-        tuner.epoch_ended(None, {"seconds": seconds_of(epoch, current)})
+def run_blocks(tuner, seconds_of, n_blocks):
+    """The thread count of every block of minibatches, each taking
+    ``seconds_of(block, count)`` seconds."""
+    counts = []
+    for block in range(n_blocks):
+        counts.append(tuner._current)
+        tuner._block_ended(seconds_of(block, tuner._current))
     return counts
 
 
 def test_tuner_keeps_all_threads_when_they_are_faster():
     tuner = ThreadTuner(FakeController(), threads=4)
-    counts = run_epochs(tuner, lambda epoch, n: 1.0 if n == 4 else 1.6, 40)
-    # warm-up, then all threads and one timed, then a probe of one thread
-    # after 8 epochs and again after 16 as it keeps losing
-    ones = [epoch for epoch, n in enumerate(counts) if n == 1]
-    assert ones == [2, 11, 28]
-    assert counts[:2] == [4, 4]
+    counts = run_blocks(tuner, lambda block, n: 1.0 if n == 4 else 1.6, 120)
+    # warm-up, a trial (4, 1, 4, 1), then a trial of one thread again after
+    # 16 blocks and after 32 more as it keeps losing
+    ones = [block for block, n in enumerate(counts) if n == 1]
+    assert ones == [2, 4, 21, 23, 57, 59]
+    assert tuner.choice == 4
 
 
 def test_tuner_drops_to_one_thread_on_a_busy_machine():
     tuner = ThreadTuner(FakeController(), threads=2)
-    counts = run_epochs(tuner, lambda epoch, n: 3.0 if n == 2 else 1.0, 30)
-    assert counts[:3] == [2, 2, 1]
-    threaded = [epoch for epoch, n in enumerate(counts) if n == 2 and epoch > 1]
-    assert threaded == [11, 28]
+    counts = run_blocks(tuner, lambda block, n: 3.0 if n == 2 else 1.0, 40)
+    assert counts[:5] == [2, 2, 1, 2, 1]
+    threaded = [block for block, n in enumerate(counts) if n == 2 and block > 4]
+    assert threaded == [21, 23]
     assert tuner.choice == 1
+    assert tuner._controller.limits[-1] == 1
 
 
 def test_tuner_follows_a_change_of_load():
-    # threads are faster until epoch 20, when another program takes a core:
-    # the next threaded epoch is slow and the tuner moves to one thread
-    def seconds(epoch, n):
-        busy = epoch >= 20
+    # threads are faster until block 10, when another program takes a core:
+    # the next threaded block is slow, and a trial moves to one thread
+    def seconds(block, n):
+        busy = block >= 10
         return (3.0 if busy else 1.0) if n == 2 else 1.5
 
     tuner = ThreadTuner(FakeController(), threads=2)
-    counts = run_epochs(tuner, seconds, 32)
-    assert counts[19:21] == [2, 2]
-    # one thread from then on, but for the scheduled probe at epoch 28
-    assert counts[21:] == [1] * 7 + [2] + [1] * 3
+    counts = run_blocks(tuner, seconds, 20)
+    assert counts[5:11] == [2] * 6
+    assert counts[11:15] == [1, 2, 1, 2]  # the trial
+    assert counts[15:] == [1] * 5
+    assert tuner.choice == 1
+
+
+def test_blocks_are_counted_in_minibatches(monkeypatch):
+    clock = iter(np.arange(0.0, 1000.0))
+    monkeypatch.setattr(_threads.time, "perf_counter", lambda: next(clock))
+    tuner = ThreadTuner(FakeController(), threads=2)
+    blocks = []
+    monkeypatch.setattr(tuner, "_block_ended", blocks.append)
+    tuner.run_started(trainer := type("Trainer", (), {})(), None)
+    for _ in range(3 * ThreadTuner.BLOCK + 1):
+        trainer.batch_hook()
+    # the first call starts the clock; each block then spans BLOCK batches
+    # (each clock reading one second after the last, one reading per
+    # block restarting the clock)
+    assert blocks == [ThreadTuner.BLOCK] * 3
 
 
 @pytest.mark.parametrize(
@@ -91,12 +105,16 @@ def test_only_mid_sized_minibatches_are_tuned(work, tuned):
 
 @pytest.mark.filterwarnings("ignore:Solver 'adam'.*maximum iterations")
 def test_fit_reports_every_epoch_to_the_tuner(monkeypatch):
-    seen = []
+    seen, blocks = [], []
 
     class Recorder(ThreadTuner):
         def epoch_ended(self, trainer, record):
             seen.append(record["epoch"])
             return super().epoch_ended(trainer, record)
+
+        def _block_ended(self, seconds):
+            blocks.append(seconds)
+            super()._block_ended(seconds)
 
     def tuned_threads(work):
         limits = _threads.NetworkThreads()
@@ -106,10 +124,13 @@ def test_fit_reports_every_epoch_to_the_tuner(monkeypatch):
     monkeypatch.setattr("skdeep._base.network_threads", tuned_threads)
     X, y = make_regression(n_samples=200, n_features=5, random_state=0)
     model = DeepFFNRegressor(
-        (8, 8), pretraining="greedy", pretraining_max_iter=3, max_iter=5,
+        (8, 8), pretraining="greedy", pretraining_max_iter=3, max_iter=20,
         tol=0, random_state=0,
     ).fit(X, y)  # fmt: skip
-    # two pre-training stages of 3 epochs, then 5 epochs of fine-tuning
+    # two pre-training stages of 3 epochs, then 20 epochs of fine-tuning
     assert seen == list(range(1, model.n_iter_ + 1))
-    assert model.n_iter_ == 11
+    assert model.n_iter_ == 26
+    # one minibatch per epoch; each run restarts the clock, so only the
+    # fine-tuning's 20 batches make blocks: two of 8
+    assert len(blocks) == 2
     assert np.isfinite(model.predict(X)).all()

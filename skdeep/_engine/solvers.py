@@ -231,6 +231,9 @@ class Trainer:
 
     optimizer = None
     monitor = Monitor()
+    #: Called after every minibatch step when set (by a monitor, in
+    #: ``run_started``): the BLAS thread tuner times minibatches with it.
+    batch_hook = None
 
     def __init__(self, network, config, stage=None):
         self.network = network
@@ -391,7 +394,10 @@ class MinibatchTrainer(Trainer):
         weight_work = empty(network.n_weights, network.dtype)
         total_loss, first_loss, n_batches = 0.0, None, 0
         norm_sums = np.zeros(len(network.param_layers))
+        batch_hook = self.batch_hook
         for X, Y, sw, weight in gatherer.batches(data, self.rng, self.config.shuffle):
+            if batch_hook is not None:
+                batch_hook()
             if weight <= 0:
                 continue
             loss = network.loss_and_gradient(X, Y, sw, 1.0 / weight)

@@ -5,6 +5,7 @@ where it does is measured in ``benchmarks/README.rst``.
 """
 
 import os
+import time
 from contextlib import ExitStack
 from functools import lru_cache
 
@@ -88,50 +89,86 @@ def network_threads(multiply_adds_per_batch):
 
 
 class ThreadTuner(Monitor):
-    """Chooses NumPy's BLAS threads epoch by epoch from the epochs' times.
+    """Chooses NumPy's BLAS threads while a network trains, from the
+    measured times of its minibatches.
 
     On a quiet machine several threads make mid-sized minibatch products
     faster.  When other programs keep a core busy, the thread that shares
     that core makes the others wait at every product, and one thread is
-    then several times faster.  Which holds is measured, not guessed: the
-    first epoch warms up, the next two run with all threads and with one,
-    and the faster count is kept; the slower one is tried again after 8
-    epochs, then after twice as many each time it loses, so that a change
-    in the machine's load is noticed at a cost of a few epochs per fit.
+    then several times faster.  Which holds is measured, not guessed, in
+    blocks of ``BLOCK`` minibatches (spanning epochs, whose ends cost both
+    counts alike): after a warm-up block, two blocks with
+    all threads and two with one (alternating) decide the count.  The
+    other count is tried again after ``FIRST_INTERVAL`` blocks, then after
+    twice as many each time it loses; a block of the chosen count much
+    slower than the count's measured time (the load changed) brings the
+    next trial forward.  A trial costs a few minibatches, so a quiet machine
+    loses next to nothing.
     """
 
-    FIRST_INTERVAL = 8
+    BLOCK = 8
+    FIRST_INTERVAL = 16
+    SLOWDOWN = 1.5
 
     def __init__(self, controller, threads):
         self._controller, self._threads = controller, threads
-        self._seconds = {}  # thread count -> seconds of its latest epoch
-        self._epochs, self._current = 0, threads
-        self._probe_at, self._interval = 1, self.FIRST_INTERVAL
-        self._probing = False
+        self._current, self._choice = threads, threads
+        self._warming_up = True  # first block: buffers, caches, pages
+        self._plan = [threads, 1, threads, 1]
+        self._trial = {threads: 0.0, 1: 0.0}
+        self._reference = None  # seconds per block of the chosen count
+        self._interval, self._until_trial = self.FIRST_INTERVAL, None
+        self._batches, self._started = 0, None
 
     @property
     def choice(self):
         """The thread count measured fastest so far."""
-        return min(self._seconds, key=self._seconds.get, default=self._threads)
+        return self._choice
 
-    def epoch_started(self, trainer):
-        count = self.choice
-        self._probing = self._epochs >= self._probe_at
-        if self._probing:  # time the count not chosen (or not yet timed)
-            untimed = [n for n in (self._threads, 1) if n not in self._seconds]
-            count = untimed[0] if untimed else ({self._threads, 1} - {count}).pop()
+    def run_started(self, trainer, last_epoch):
+        trainer.batch_hook = self._batch_started
+        self._started = None  # setting up a run is not timed
+
+    def _batch_started(self):
+        now = time.perf_counter()
+        if self._started is None:
+            self._started, self._batches = now, 0
+            return
+        self._batches += 1
+        if self._batches == self.BLOCK:
+            self._block_ended(now - self._started)
+            self._started, self._batches = time.perf_counter(), 0
+
+    def _block_ended(self, seconds):
+        if self._warming_up:
+            self._warming_up = False
+        elif self._plan:
+            self._trial[self._current] += seconds
+            self._plan.pop(0)
+            if not self._plan:
+                self._decide()
+        elif seconds > self.SLOWDOWN * self._reference:
+            self._start_trial()
+        else:
+            self._until_trial -= 1
+            if self._until_trial <= 0:
+                self._start_trial()
+        self._use(self._plan[0] if self._plan else self._choice)
+
+    def _start_trial(self):
+        other = 1 if self._choice == self._threads else self._threads
+        self._plan = [other, self._choice, other, self._choice]
+        self._trial = {self._threads: 0.0, 1: 0.0}
+
+    def _decide(self):
+        previous = self._choice if self._reference is not None else None
+        self._choice = min(self._trial, key=self._trial.get)
+        self._reference = self._trial[self._choice] / 2
+        confirmed = previous == self._choice
+        self._interval = self._interval * 2 if confirmed else self.FIRST_INTERVAL
+        self._until_trial = self._interval
+
+    def _use(self, count):
         if count != self._current:
             self._controller.limit(limits=count)
             self._current = count
-
-    def epoch_ended(self, trainer, record):
-        self._epochs += 1
-        if self._epochs == 1:
-            return False  # the first epoch warms up: buffers, caches, pages
-        previous = self.choice if len(self._seconds) == 2 else None
-        self._seconds[self._current] = record["seconds"]
-        if self._probing and len(self._seconds) == 2:
-            confirmed = previous == self.choice
-            self._interval = self._interval * 2 if confirmed else self.FIRST_INTERVAL
-            self._probe_at = self._epochs + self._interval
-        return False

@@ -116,7 +116,8 @@ def main(quick):
     n_rows, n_features = (20_000, 100) if quick else (1_000_000, 100)
     data_mib = n_rows * n_features * 4 / MIB
     print(f"One epoch of (256, 256), batch 256, on {n_rows:,} x {n_features} "
-          f"float32 ({data_mib:.0f} MiB); growth over the data held before fit.")  # fmt: skip
+          f"float32 ({data_mib:.0f} MiB);")  # fmt: skip
+    print("growth over what the process held just before fit.")
     print(f"{'fit':<28}{'peak RSS growth':>17}{'anonymous peak':>16}{'R^2':>8}")
     rows = [("scikit-learn MLPRegressor", "sklearn", False),
             ("skdeep DeepFFNRegressor", "skdeep", False),
@@ -130,10 +131,11 @@ def main(quick):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run")
-    parser.add_argument("--child", choices=["skdeep", "sklearn"], help=argparse.SUPPRESS)
-    parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--features", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--memmap-dir", help=argparse.SUPPRESS)
+    hidden = argparse.SUPPRESS
+    parser.add_argument("--child", choices=["skdeep", "sklearn"], help=hidden)
+    parser.add_argument("--rows", type=int, help=hidden)
+    parser.add_argument("--features", type=int, help=hidden)
+    parser.add_argument("--memmap-dir", help=hidden)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rows, args.features, args.memmap_dir)

@@ -8,9 +8,14 @@ then fits; the script prints the growth of the peak resident set over what
 the process held just before the fit (the target for skdeep: at most 200
 MiB), and the peak of anonymous memory (memory not backed by a file).
 
-A last row fits skdeep on the same data as an ``np.memmap`` of a file: its
+The last rows fit skdeep on the same data as an ``np.memmap`` of a file: its
 pages are the file's, read as minibatches are gathered, so the anonymous
-peak stays near the network's own buffers however large the file is.
+peak stays near the network's own buffers however large the file is.  The
+very last one proves it: the child process is put in a cgroup whose memory
+limit (80 % of the data's size, at least 200 MiB) is smaller than the file,
+which the kernel would answer by killing a process that loaded the data.
+That row needs root and a cgroup v1 memory controller, else it says it was
+skipped.
 
 Run ``python benchmarks/bench_memory.py`` (about a minute) or ``--quick``.
 """
@@ -78,14 +83,17 @@ def make_model(library):
     return DeepFFNRegressor(random_state=0, **kwargs)
 
 
-def child(library, n_rows, n_features, memmap_dir):
+def child(library, n_rows, n_features, memmap_dir, cgroup):
     """Fit once in this process; print the memory figures as JSON."""
-    X, y = make_data(n_rows, n_features)
+    if cgroup:
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+            procs.write(str(os.getpid()))  # from here on, under its limit
     if memmap_dir:
-        path = os.path.join(memmap_dir, "X.f32")
-        X.tofile(path)
-        del X
-        X = np.memmap(path, dtype=np.float32, mode="r", shape=(n_rows, n_features))
+        shapes = {"X": (n_rows, n_features), "y": (n_rows,)}
+        X, y = (np.memmap(os.path.join(memmap_dir, name), np.float32, "r", shape=shape)
+                for name, shape in shapes.items())  # fmt: skip
+    else:
+        X, y = make_data(n_rows, n_features)
     warnings.simplefilter("ignore")  # one epoch never converges
     make_model(library).fit(np.array(X[:512]), y[:512])  # imports, first calls
     with open("/proc/self/clear_refs", "w") as clear:
@@ -102,13 +110,41 @@ def child(library, n_rows, n_features, memmap_dir):
     }))  # fmt: skip
 
 
-def measure(library, n_rows, n_features, memmap=False):
+def memory_cgroup(limit_mib):
+    """A new cgroup (v1) whose memory is limited to ``limit_mib``, or None
+    where this process may not make one (not root, no cgroup v1)."""
+    root = "/sys/fs/cgroup/memory"
+    path = os.path.join(root, f"skdeep_bench_{os.getpid()}")
+    try:
+        os.mkdir(path)
+        with open(os.path.join(path, "memory.limit_in_bytes"), "w") as limit:
+            limit.write(str(limit_mib * MIB))
+    except OSError:
+        return None
+    return path
+
+
+def measure(library, n_rows, n_features, memmap=False, limit_mib=None):
+    """The child's figures; None if the memory limit cannot be set here."""
+    cgroup = memory_cgroup(limit_mib) if limit_mib else None
+    if limit_mib and cgroup is None:
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, __file__, "--child", library,
                    "--rows", str(n_rows), "--features", str(n_features)]  # fmt: skip
         if memmap:
+            X, y = make_data(n_rows, n_features)
+            X.tofile(os.path.join(tmp, "X"))
+            y.tofile(os.path.join(tmp, "y"))
+            del X, y
             command += ["--memmap-dir", tmp]
-        out = subprocess.run(command, capture_output=True, text=True, check=True)
+        if cgroup:
+            command += ["--cgroup", cgroup]
+        try:
+            out = subprocess.run(command, capture_output=True, text=True, check=True)
+        finally:
+            if cgroup:
+                os.rmdir(cgroup)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -119,11 +155,16 @@ def main(quick):
           f"float32 ({data_mib:.0f} MiB);")  # fmt: skip
     print("growth over what the process held just before fit.")
     print(f"{'fit':<28}{'peak RSS growth':>17}{'anonymous peak':>16}{'R^2':>8}")
-    rows = [("scikit-learn MLPRegressor", "sklearn", False),
-            ("skdeep DeepFFNRegressor", "skdeep", False),
-            ("skdeep, X as np.memmap", "skdeep", True)]  # fmt: skip
-    for label, library, memmap in rows:
-        result = measure(library, n_rows, n_features, memmap)
+    limit = max(200, round(0.8 * data_mib))  # less memory than the data
+    rows = [("scikit-learn MLPRegressor", "sklearn", False, None),
+            ("skdeep DeepFFNRegressor", "skdeep", False, None),
+            ("skdeep, X as np.memmap", "skdeep", True, None),
+            (f"  same, {limit} MiB allowed", "skdeep", True, limit)]  # fmt: skip
+    for label, library, memmap, limit_mib in rows:
+        result = measure(library, n_rows, n_features, memmap, limit_mib)
+        if result is None:
+            print(f"{label:<28}skipped: no cgroup v1 memory controller to set a limit")
+            continue
         print(f"{label:<28}{result['rss_growth']:>13.0f} MiB"
               f"{result['anon_growth']:>12.0f} MiB{result['r2']:>8.3f}")  # fmt: skip
 
@@ -136,8 +177,9 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, help=hidden)
     parser.add_argument("--features", type=int, help=hidden)
     parser.add_argument("--memmap-dir", help=hidden)
+    parser.add_argument("--cgroup", help=hidden)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.rows, args.features, args.memmap_dir)
+        child(args.child, args.rows, args.features, args.memmap_dir, args.cgroup)
     else:
         main(args.quick)

@@ -110,6 +110,16 @@ def child(library, n_rows, n_features, memmap_dir, cgroup):
     }))  # fmt: skip
 
 
+def write_uncached(path, array):
+    """Write ``array`` to ``path`` and drop the file from the page cache, so
+    that the child reads it from disk (and its pages count against the
+    child's memory limit, not this process's)."""
+    array.tofile(path)
+    with open(path, "rb") as file:
+        os.fsync(file.fileno())
+        os.posix_fadvise(file.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+
 def memory_cgroup(limit_mib):
     """A new cgroup (v1) whose memory is limited to ``limit_mib``, or None
     where this process may not make one (not root, no cgroup v1)."""
@@ -133,10 +143,8 @@ def measure(library, n_rows, n_features, memmap=False, limit_mib=None):
         command = [sys.executable, __file__, "--child", library,
                    "--rows", str(n_rows), "--features", str(n_features)]  # fmt: skip
         if memmap:
-            X, y = make_data(n_rows, n_features)
-            X.tofile(os.path.join(tmp, "X"))
-            y.tofile(os.path.join(tmp, "y"))
-            del X, y
+            for name, array in zip("Xy", make_data(n_rows, n_features), strict=True):
+                write_uncached(os.path.join(tmp, name), array)
             command += ["--memmap-dir", tmp]
         if cgroup:
             command += ["--cgroup", cgroup]

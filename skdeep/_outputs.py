@@ -107,6 +107,14 @@ class NetworkClassifierMixin(LogProbaMixin):
         -------
         self : object
             The partially fitted estimator.
+
+        Notes
+        -----
+        With ``standardize=True`` the scaling of ``X`` is learned from the
+        first call's batch alone and kept by later calls: when batches
+        differ (chunks in time order, say), standardise all the data first,
+        with statistics of all of it, and set ``standardize=False`` (the
+        user guide's "Data larger than memory" shows how with dask-ml).
         """
         if hasattr(self, "_network"):
             self._check_same_classes(classes)
@@ -186,6 +194,16 @@ class NetworkRegressorMixin:
         -------
         self : object
             The partially fitted estimator.
+
+        Notes
+        -----
+        With ``standardize=True`` the scaling of ``X`` and of ``y`` is
+        learned from the first call's batch alone and kept by later calls:
+        when batches differ (chunks in time order, say), standardise all the
+        data first, with statistics of all of it, and set
+        ``standardize=False``, which leaves ``y`` in its own units too (scale
+        it as well if they are far from 1). The user guide's "Data larger
+        than memory" shows how with dask-ml.
         """
         return self._fit(X, y, sample_weight, incremental=True)
 

@@ -11,8 +11,9 @@ of the steps; each step is a function here:
   estimator (``new_member``: a clone seeded by ``seeded``, or a
   ``DummyClassifier`` for a sample of one class), and fits them in parallel
   (``fit_member``), each a subtask of the fit for scikit-learn's callbacks,
-  printing a line per member with ``verbose`` (``MemberProgress``);
-  ``repeat_member_warnings`` then gives the caller the members' warnings;
+  each scored where it fits (``MemberScoring``), printing a line per member
+  with ``verbose`` (``MemberProgress``); ``repeat_member_warnings`` then
+  gives the caller the members' warnings;
 - ``score_members`` and ``set_oob`` score the members and the ensemble on
   the rows each member did not train on (``score_rows``);
 - ``member_output``, ``combined`` and ``spread`` turn the members' outputs
@@ -187,7 +188,7 @@ def count_new_members(ensemble):
     return ensemble.n_estimators - kept
 
 
-def fit_members(ensemble, X, y, sample_weight, train, seeds, warm, task):
+def fit_members(ensemble, X, y, sample_weight, train, held_out, seeds, warm, task):
     """All members and their rows: the kept ones, then the new ones fitted.
 
     New lists, never the ensemble's own extended in place, so a fit that
@@ -202,6 +203,9 @@ def fit_members(ensemble, X, y, sample_weight, train, seeds, warm, task):
         Validated training data.
     train : ndarray of int
         The rows members draw from.
+    held_out : ndarray of int or None
+        The rows that score the members (``split_rows``); None: each member
+        is scored out of bag with bootstrap, not at all without.
     seeds : ndarray of int
         One seed per member, ``n_estimators`` of them; kept members keep
         theirs.
@@ -215,8 +219,8 @@ def fit_members(ensemble, X, y, sample_weight, train, seeds, warm, task):
     members : list of estimators
     samples : list of ndarray
         Each member's rows, repeats included.
-    member_warnings : list of list of (category, message)
-        The distinct warnings each new member's fit gave.
+    fitted : list of FittedMember
+        What fitting each new member gave: its warnings and its score.
     """
     members = list(ensemble.estimators_) if warm else []
     samples = list(ensemble.estimators_samples_) if warm else []
@@ -236,25 +240,24 @@ def fit_members(ensemble, X, y, sample_weight, train, seeds, warm, task):
         new_member(base, seed, y[rows], several_classes, ensemble.subnetwork)
         for seed, rows in zip(seeds[start:], new_samples, strict=True)
     ]
+    scoring = member_scoring(ensemble, sample_weight, held_out)
     fitted = _fit_new_members(
-        ensemble, X, y, sample_weight, new_members, new_samples, task
+        ensemble, X, y, sample_weight, new_members, new_samples, task, scoring
     )
     new_members = [result.member for result in fitted]
-    caught = [result.warnings for result in fitted]
-    return members + new_members, samples + new_samples, caught
+    return members + new_members, samples + new_samples, fitted
 
 
-def _fit_new_members(ensemble, X, y, sample_weight, members, samples, task):
+def _fit_new_members(ensemble, X, y, sample_weight, members, samples, task, scoring):
     """Fit ``members`` on their ``samples``, in parallel; the results
     (:class:`FittedMember`) in member order, whatever order they end in."""
     # A bootstrap draw has used the weights already; passing them on
     # would count them twice.
     member_weight = None if ensemble.bootstrap else sample_weight
-    describe = score_words(ensemble, X, y, sample_weight)
     # the members' tasks are made here, where the callbacks' task tree lives
     tasks = task.sub_estimator_tasks("member", len(members))
     jobs = (
-        delayed(fit_member)(index, member, X, y, member_weight, rows, subtask, describe)
+        delayed(fit_member)(index, member, X, y, member_weight, rows, subtask, scoring)
         for index, (member, rows, subtask) in enumerate(
             zip(members, samples, tasks, strict=True)
         )
@@ -341,17 +344,18 @@ class FittedMember(NamedTuple):
     member: object
     warnings: list  # the distinct (category, message) its fit gave
     seconds: float
-    score: str | None  # a few words on its score, for ``verbose``
+    score: float | None  # out of bag or on the held-out rows (MemberScoring)
+    words: str | None  # a few words on how it did, for ``verbose``
 
 
-def fit_member(index, member, X, y, sample_weight, rows, task, describe=None):
+def fit_member(index, member, X, y, sample_weight, rows, task, scoring=None):
     """Fit one member on its rows, with one BLAS thread (see ``n_jobs``).
 
     ``X[rows]`` is a new C-ordered array whatever the order of ``X``, so
     members train on row-major data even from a DataFrame or a Fortran-ordered
     array, and the ensemble keeps no copy of ``X`` of its own. The fit is
-    ``task`` (a ``SubEstimatorTask``); ``describe(member, rows)``, if given,
-    says how well the member did.
+    ``task`` (a ``SubEstimatorTask``); ``scoring`` (a :class:`MemberScoring`),
+    if given, scores the member and says how well it did.
 
     Returns
     -------
@@ -365,9 +369,12 @@ def fit_member(index, member, X, y, sample_weight, rows, task, describe=None):
         with task.fitting(member, X_rows, y_rows, weights):
             member.fit(X_rows, y_rows, **fit_params)
         seconds = time.perf_counter() - started
-        score = None if describe is None else describe(member, rows)
+        score = words = None
+        if scoring is not None:
+            score = scoring.score(member, X, y, rows)
+            words = scoring.words(member, score)
     distinct = list(dict.fromkeys((w.category, str(w.message)) for w in shown))
-    return FittedMember(index, member, distinct, seconds, score)
+    return FittedMember(index, member, distinct, seconds, score, words)
 
 
 @contextmanager
@@ -439,8 +446,8 @@ class MemberProgress:
         """``Member 4 of 10 done (loss 0.012345) in 1.2 s, elapsed 5.0 s, about
         7.5 s left``; the time left assumes the members left take as long."""
         line = f"Member {self.first + result.index + 1} of {self.total} done"
-        if result.score is not None:
-            line += f" ({result.score})"
+        if result.words is not None:
+            line += f" ({result.words})"
         elapsed = time.perf_counter() - self.started
         line += f" in {format_duration(result.seconds)}"
         line += f", elapsed {format_duration(elapsed)}"
@@ -450,40 +457,68 @@ class MemberProgress:
         return line
 
 
-def score_words(ensemble, X, y, sample_weight):
-    """For ``verbose``: ``describe(member, rows)``, a few words on how well a
-    fitted member does (None without ``verbose``).
-
-    Its out-of-bag score with ``oob_score=True``, else its best validation
-    score if it has one, else its final training loss: all cheap to get.
-    """
-    if not ensemble.verbose:
-        return None
+def member_scoring(ensemble, sample_weight, held_out):
+    """The :class:`MemberScoring` of the members ``ensemble`` fits now."""
+    scored = ensemble.bootstrap or held_out is not None
+    name = None
     if ensemble.oob_score:
-        name = "accuracy" if ensemble._is_classifier else "R^2"
-        return partial(_out_of_bag_words, name, ensemble._metric, X, y, sample_weight)
-    return _fit_words
+        name = "out-of-bag " + ("accuracy" if ensemble._is_classifier else "R^2")
+    return MemberScoring(
+        ensemble._metric if scored else None,
+        held_out,
+        sample_weight,
+        ensemble.verbose,
+        name,
+    )
 
 
-def _out_of_bag_words(name, metric, X, y, sample_weight, member, rows):
-    oob = out_of_bag(rows, len(y))
-    predict = partial(_predict_rows, member, X)
-    return f"out-of-bag {name} {score_rows(metric, oob, y, predict, sample_weight):.4f}"
+class MemberScoring(NamedTuple):
+    """What the process that fits a member also works out about it: its
+    score, and the words ``verbose`` prints.
 
+    Scored where it is fitted, the members are scored in parallel too, rather
+    than one after another by ``fit`` once all are fitted.
+    """
 
-def _fit_words(member, rows):
-    score = getattr(member, "best_validation_score_", None)
-    if score is not None:
-        return f"validation score {score:.4f}"
-    loss = getattr(member, "loss_", None)
-    return None if loss is None else f"loss {loss:.6f}"
+    metric: object  # accuracy_score or r2_score; None: members are not scored
+    held_out: object  # the rows that score every member; None: out of bag
+    sample_weight: object
+    verbose: int
+    score_name: str | None  # the words give the score under this name
+
+    def score(self, member, X, y, rows):
+        """The member's score on ``held_out``, or out of bag of its ``rows``."""
+        if self.metric is None:
+            return None
+        held_out = self.held_out
+        scored = out_of_bag(rows, len(y)) if held_out is None else held_out
+        predict = partial(_predict_rows, member, X)
+        return score_rows(self.metric, scored, y, predict, self.sample_weight)
+
+    def words(self, member, score):
+        """With ``verbose``, a few words on how well the member does: its
+        out-of-bag score with ``oob_score=True``, else its best validation
+        score if it has one, else its final training loss."""
+        if not self.verbose:
+            return None
+        if self.score_name is not None:
+            return f"{self.score_name} {score:.4f}"
+        validation = getattr(member, "best_validation_score_", None)
+        if validation is not None:
+            return f"validation score {validation:.4f}"
+        loss = getattr(member, "loss_", None)
+        return None if loss is None else f"loss {loss:.6f}"
 
 
 # -- scoring ------------------------------------------------------------------
 
 
-def score_members(ensemble, X, y, sample_weight, held_out):
+def score_members(ensemble, X, y, sample_weight, held_out, new_scores):
     """Out-of-bag or held-out score of every member, and the best one.
+
+    ``new_scores`` are the scores of the members this fit added, worked out
+    where they were fitted; the members kept from an earlier fit (warm
+    start) are scored here.
 
     Returns
     -------
@@ -494,14 +529,12 @@ def score_members(ensemble, X, y, sample_weight, held_out):
     """
     if not ensemble.bootstrap and held_out is None:
         return None, None
-    scores = []
-    for member, rows in zip(
-        ensemble.estimators_, ensemble.estimators_samples_, strict=True
-    ):
-        rows = held_out if held_out is not None else out_of_bag(rows, len(y))
-        predict = partial(_predict_rows, member, X)
-        scores.append(score_rows(ensemble._metric, rows, y, predict, sample_weight))
-    scores = np.array(scores)
+    scoring = member_scoring(ensemble, sample_weight, held_out)
+    members, samples = ensemble.estimators_, ensemble.estimators_samples_
+    n_kept = len(members) - len(new_scores)
+    kept = zip(members[:n_kept], samples[:n_kept], strict=True)
+    scores = [scoring.score(member, X, y, rows) for member, rows in kept]
+    scores = np.array(scores + list(new_scores), dtype=float)
     if np.isfinite(scores).any():
         return scores, int(np.nanargmax(scores))
     if ensemble.combine == "best":

@@ -339,14 +339,14 @@ class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
             rng = check_random_state(self.random_state)
             train, held_out = split_rows(self, y, rng)
             seeds = rng.randint(_MAX_SEED, size=self.n_estimators)
-            self.estimators_, self.estimators_samples_, caught = fit_members(
-                self, X, y, sample_weight, train, seeds, warm, task
+            self.estimators_, self.estimators_samples_, fitted = fit_members(
+                self, X, y, sample_weight, train, held_out, seeds, warm, task
             )
             # Called from fit itself, these two warn naming the line that
             # called fit.
-            repeat_member_warnings(caught)
+            repeat_member_warnings([result.warnings for result in fitted])
             self.member_scores_, self.best_index_ = score_members(
-                self, X, y, sample_weight, held_out
+                self, X, y, sample_weight, held_out, [r.score for r in fitted]
             )
             if self.oob_score:
                 set_oob(self, X, y, sample_weight)

@@ -14,8 +14,8 @@ of the steps; each step is a function here:
   each scored where it fits (``MemberScoring``), printing a line per member
   with ``verbose`` (``MemberProgress``); ``repeat_member_warnings`` then
   gives the caller the members' warnings;
-- ``score_members`` and ``set_oob`` score the members and the ensemble on
-  the rows each member did not train on (``score_rows``);
+- ``score_members`` and ``set_oob`` gather the scores of the members and of
+  the ensemble on the rows each member did not train on (``score_rows``);
 - ``member_output``, ``combined`` and ``spread`` turn the members' outputs
   into the ensemble's prediction, and ``tags_like_members`` gives the
   ensemble its members' tags.
@@ -344,8 +344,9 @@ class FittedMember(NamedTuple):
     member: object
     warnings: list  # the distinct (category, message) its fit gave
     seconds: float
-    score: float | None  # out of bag or on the held-out rows (MemberScoring)
-    words: str | None  # a few words on how it did, for ``verbose``
+    score: float | None = None  # out of bag or on the held-out rows
+    words: str | None = None  # a few words on how it did, for ``verbose``
+    oob_output: object = None  # its output on its out-of-bag rows, for oob_score
 
 
 def fit_member(index, member, X, y, sample_weight, rows, task, scoring=None):
@@ -355,7 +356,8 @@ def fit_member(index, member, X, y, sample_weight, rows, task, scoring=None):
     members train on row-major data even from a DataFrame or a Fortran-ordered
     array, and the ensemble keeps no copy of ``X`` of its own. The fit is
     ``task`` (a ``SubEstimatorTask``); ``scoring`` (a :class:`MemberScoring`),
-    if given, scores the member and says how well it did.
+    if given, scores the member, says how well it did and gives its output
+    on its out-of-bag rows.
 
     Returns
     -------
@@ -369,12 +371,9 @@ def fit_member(index, member, X, y, sample_weight, rows, task, scoring=None):
         with task.fitting(member, X_rows, y_rows, weights):
             member.fit(X_rows, y_rows, **fit_params)
         seconds = time.perf_counter() - started
-        score = words = None
-        if scoring is not None:
-            score = scoring.score(member, X, y, rows)
-            words = scoring.words(member, score)
+        judged = {} if scoring is None else scoring.judge(member, X, y, rows)
     distinct = list(dict.fromkeys((w.category, str(w.message)) for w in shown))
-    return FittedMember(index, member, distinct, seconds, score, words)
+    return FittedMember(index, member, distinct, seconds, **judged)
 
 
 @contextmanager
@@ -469,15 +468,18 @@ def member_scoring(ensemble, sample_weight, held_out):
         sample_weight,
         ensemble.verbose,
         name,
+        ensemble.oob_score,
+        ensemble.classes_ if ensemble._is_classifier else None,
     )
 
 
 class MemberScoring(NamedTuple):
     """What the process that fits a member also works out about it: its
-    score, and the words ``verbose`` prints.
+    score, the words ``verbose`` prints, and for ``oob_score`` its output on
+    the rows it did not train on.
 
-    Scored where it is fitted, the members are scored in parallel too, rather
-    than one after another by ``fit`` once all are fitted.
+    Worked out where each member is fitted, in parallel, rather than one
+    member after another by ``fit`` once all are fitted.
     """
 
     metric: object  # accuracy_score or r2_score; None: members are not scored
@@ -485,6 +487,19 @@ class MemberScoring(NamedTuple):
     sample_weight: object
     verbose: int
     score_name: str | None  # the words give the score under this name
+    oob_outputs: bool  # give the member's output on its out-of-bag rows
+    classes: object  # the ensemble's classes_, or None for a regressor
+
+    def judge(self, member, X, y, rows):
+        """``score``, ``words`` and ``oob_output`` of :class:`FittedMember`."""
+        score = self.score(member, X, y, rows)
+        oob_output = None
+        if self.oob_outputs:
+            oob = out_of_bag(rows, len(y))
+            if len(oob):  # a network predicts no empty input
+                oob_output = member_output(member, X[oob], self.classes)
+        words = self.words(member, score)
+        return {"score": score, "words": words, "oob_output": oob_output}
 
     def score(self, member, X, y, rows):
         """The member's score on ``held_out``, or out of bag of its ``rows``."""
@@ -546,22 +561,21 @@ def score_members(ensemble, X, y, sample_weight, held_out, new_scores):
     return scores, None
 
 
-def set_oob(ensemble, X, y, sample_weight):
+def set_oob(ensemble, y, sample_weight, oob_outputs):
     """Average each row over the members that did not train on it.
 
     Sets ``oob_score_`` and ``oob_decision_function_`` (classifiers) or
-    ``oob_prediction_`` (regressors) on the fitted ``ensemble``. Call it
-    from ``fit`` itself: its warning names the line that called ``fit``.
+    ``oob_prediction_`` (regressors) on the fitted ``ensemble``, from each
+    member's output on its out-of-bag rows (``oob_outputs``, None for a
+    member with none), worked out where it was fitted. Call it from ``fit``
+    itself: its warning names the line that called ``fit``.
     """
     classes = ensemble.classes_ if ensemble._is_classifier else None
     total, counts = None, np.zeros(len(y))
-    for member, rows in zip(
-        ensemble.estimators_, ensemble.estimators_samples_, strict=True
-    ):
-        oob = out_of_bag(rows, len(y))
-        if not len(oob):
+    for output, rows in zip(oob_outputs, ensemble.estimators_samples_, strict=True):
+        if output is None:
             continue
-        output = member_output(member, X[oob], classes)
+        oob = out_of_bag(rows, len(y))
         total = np.zeros((len(y),) + output.shape[1:]) if total is None else total
         total[oob] += output
         counts[oob] += 1

@@ -349,7 +349,7 @@ class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
                 self, X, y, sample_weight, held_out, [r.score for r in fitted]
             )
             if self.oob_score:
-                set_oob(self, X, y, sample_weight)
+                set_oob(self, y, sample_weight, [r.oob_output for r in fitted])
         task.end(dict)  # the fitted estimator is this one as it now stands
         return self
 

@@ -10,7 +10,8 @@ of the steps; each step is a function here:
 - ``fit_members`` gives each new member its rows (``draw_rows``) and its
   estimator (``new_member``: a clone seeded by ``seeded``, or a
   ``DummyClassifier`` for a sample of one class), and fits them in parallel
-  (``fit_member``), each a subtask of the fit for scikit-learn's callbacks,
+  (``fit_member``) on data the workers share (``shared_with_workers``),
+  each a subtask of the fit for scikit-learn's callbacks,
   each scored where it fits (``MemberScoring``), printing a line per member
   with ``verbose`` (``MemberProgress``); ``repeat_member_warnings`` then
   gives the caller the members' warnings;
@@ -41,6 +42,7 @@ from sklearn.utils.validation import has_fit_parameter, validate_data
 
 from skdeep._engine import format_duration
 from skdeep.utils._compat import Parallel, check_sample_weight, delayed
+from skdeep.utils._shared import shared_with_workers
 from skdeep.utils._threads import one_blas_thread
 
 # -- settings and data ------------------------------------------------------
@@ -240,20 +242,20 @@ def fit_members(ensemble, X, y, sample_weight, train, held_out, seeds, warm, tas
         new_member(base, seed, y[rows], several_classes, ensemble.subnetwork)
         for seed, rows in zip(seeds[start:], new_samples, strict=True)
     ]
-    scoring = member_scoring(ensemble, sample_weight, held_out)
-    fitted = _fit_new_members(
-        ensemble, X, y, sample_weight, new_members, new_samples, task, scoring
-    )
+    data = (X, y, sample_weight, held_out, new_samples)
+    with shared_with_workers(ensemble.n_jobs, data) as shared:
+        fitted = _fit_new_members(ensemble, *shared, new_members, task)
     new_members = [result.member for result in fitted]
     return members + new_members, samples + new_samples, fitted
 
 
-def _fit_new_members(ensemble, X, y, sample_weight, members, samples, task, scoring):
+def _fit_new_members(ensemble, X, y, sample_weight, held_out, samples, members, task):
     """Fit ``members`` on their ``samples``, in parallel; the results
     (:class:`FittedMember`) in member order, whatever order they end in."""
     # A bootstrap draw has used the weights already; passing them on
     # would count them twice.
     member_weight = None if ensemble.bootstrap else sample_weight
+    scoring = member_scoring(ensemble, sample_weight, held_out)
     # the members' tasks are made here, where the callbacks' task tree lives
     tasks = task.sub_estimator_tasks("member", len(members))
     jobs = (

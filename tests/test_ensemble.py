@@ -1,12 +1,15 @@
 """Behaviour of BaggedNetEnsemble: restarts, bagging, combining, out-of-bag."""
 
+import os
 import re
 import subprocess
 import sys
 import warnings
 
+import joblib
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator, RegressorMixin, is_classifier, is_regressor
 from sklearn.datasets import make_classification, make_friedman1
@@ -26,6 +29,7 @@ from skdeep import (
     FeedForwardClassifier,
     FeedForwardRegressor,
 )
+from skdeep.utils._shared import shared_with_workers
 
 # The members here stop at max_iter on purpose, to keep the tests quick. Only
 # that warning is silenced, test by test: a fit that diverges still shows.
@@ -79,6 +83,56 @@ def test_same_seed_same_ensemble_whatever_n_jobs(solver, regression):
     samples = zip(*(fit.estimators_samples_ for fit in fits), strict=True)
     for a, b in samples:
         np.testing.assert_array_equal(a, b)
+
+
+@short_fits
+@rows_in_every_sample
+def test_workers_share_large_data_from_one_file_deleted_after_fit(
+    tmp_path, monkeypatch
+):
+    # Above 1 MiB, X, y and the members' rows reach the workers as memory
+    # maps of one file in joblib's temporary folder, gone when fit ends; the
+    # ensemble is the one n_jobs=1 fits, and keeps no memory map.
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
+    dumped = []
+    dump = joblib.dump
+    monkeypatch.setattr(
+        joblib, "dump", lambda data, path: dumped.append(path) or dump(data, path)
+    )
+    X, y = make_friedman1(n_samples=8_000, n_features=20, random_state=0)
+    X_given, y_given = X.copy(), y.copy()
+    net = FeedForwardRegressor(n_hidden=5, max_iter=2, batch_size=2_000)
+    fits = [
+        BaggedNetEnsemble(
+            net, n_estimators=2, oob_score=True, n_jobs=n_jobs, random_state=0
+        ).fit(X, y)
+        for n_jobs in (1, 2)
+    ]
+    assert len(dumped) == 1 and dumped[0].startswith(str(tmp_path))
+    assert not list(tmp_path.glob("skdeep_shared_*"))
+    np.testing.assert_array_equal(_all_weights(fits[0]), _all_weights(fits[1]))
+    assert fits[0].oob_score_ == fits[1].oob_score_
+    assert not any(isinstance(rows, np.memmap) for rows in fits[1].estimators_samples_)
+    np.testing.assert_array_equal(X, X_given)
+    np.testing.assert_array_equal(y, y_given)
+
+
+def test_shared_data_is_memory_mapped_only_for_several_jobs_and_1_mib():
+    dense, rows = np.arange(2.0**17).reshape(-1, 8), np.arange(10)
+    sparse = sp.random(1000, 1000, density=0.1, format="csr", random_state=0)
+    data = (dense, sparse, None, [rows])
+    with shared_with_workers(1, data) as as_given:
+        assert as_given is data
+    with shared_with_workers(2, (rows, None)) as (small, _):
+        assert small is rows  # pickled with each task at little cost
+    with shared_with_workers(2, data) as (X, S, nothing, [R]):
+        assert isinstance(X, np.memmap) and not X.flags.writeable
+        assert isinstance(S.data, np.memmap) and isinstance(R, np.memmap)
+        np.testing.assert_array_equal(X, dense)
+        np.testing.assert_array_equal(R, rows)
+        assert (S != sparse).nnz == 0 and nothing is None
+        folder = os.path.dirname(X.filename)
+    assert not os.path.exists(folder)
 
 
 @short_fits

@@ -145,7 +145,10 @@ class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
         the workers too. The members' warnings come back to ``fit``, which
         gives each distinct one once, at the line that called it, with how
         many members gave it ("... (8 of 10 members)"); members fitted in
-        threads (joblib's threading backend, Dask) warn where they fit.
+        threads (joblib's threading backend, Dask) warn where they fit. The
+        first parallel fit of a session also starts joblib's worker
+        processes, which import NumPy, SciPy and scikit-learn (a second or
+        more); later fits reuse them.
 
     random_state : int, RandomState instance or None, default=None
         Draws one integer seed per member, once; a member's seed sets every

@@ -108,7 +108,7 @@ def test_workers_share_large_data_from_one_file_deleted_after_fit(
         ).fit(X, y)
         for n_jobs in (1, 2)
     ]
-    assert len(dumped) == 1 and dumped[0].startswith(str(tmp_path))
+    assert dumped and all(path.startswith(str(tmp_path)) for path in dumped)
     assert not list(tmp_path.glob("skdeep_shared_*"))
     np.testing.assert_array_equal(_all_weights(fits[0]), _all_weights(fits[1]))
     assert fits[0].oob_score_ == fits[1].oob_score_
@@ -117,7 +117,7 @@ def test_workers_share_large_data_from_one_file_deleted_after_fit(
     np.testing.assert_array_equal(y, y_given)
 
 
-def test_shared_data_is_memory_mapped_only_for_several_jobs_and_1_mib():
+def test_shared_data_is_memory_mapped_only_for_several_jobs_and_1_mib(tmp_path):
     dense, rows = np.arange(2.0**17).reshape(-1, 8), np.arange(10)
     sparse = sp.random(1000, 1000, density=0.1, format="csr", random_state=0)
     data = (dense, sparse, None, [rows])
@@ -133,6 +133,10 @@ def test_shared_data_is_memory_mapped_only_for_several_jobs_and_1_mib():
         assert (S != sparse).nnz == 0 and nothing is None
         folder = os.path.dirname(X.filename)
     assert not os.path.exists(folder)
+    # data memory-mapped already (larger than memory, say) is never copied
+    mapped = np.memmap(tmp_path / "X.dat", mode="w+", shape=dense.shape)
+    with shared_with_workers(2, (np.asarray(mapped), rows)) as (X, R):
+        assert np.shares_memory(X, mapped) and R is rows
 
 
 @short_fits

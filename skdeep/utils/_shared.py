@@ -28,22 +28,24 @@ SHARED_MEMORY = "/dev/shm"
 
 @contextmanager
 def shared_with_workers(n_jobs, data):
-    """``data`` as read-only memory maps of one temporary file, in the block.
+    """``data`` as read-only memory maps of temporary files, in the block.
 
     Parameters
     ----------
     n_jobs : int or None
         The ``n_jobs`` of the ``Parallel`` call the block makes. With one
         job (after joblib's active backend has its say), or less than 1 MiB
-        of arrays, ``data`` comes back as it is.
+        to share, ``data`` comes back as it is.
     data : tuple
-        Arrays (dense or sparse), None, and lists of them.
+        Arrays (dense or sparse), None, and lists of them. Arrays that are
+        memory-mapped from a file already (an ``np.memmap``, or a view of
+        one) are shared as they are, never copied.
 
     Yields
     ------
     tuple
         ``data``, its arrays memory-mapped (object arrays stay in memory).
-        The file is deleted when the block ends: nothing may keep them.
+        The files are deleted when the block ends: nothing may keep them.
 
     Examples
     --------
@@ -53,7 +55,12 @@ def shared_with_workers(n_jobs, data):
     ...     print(type(shared).__name__, shared.flags.writeable, nothing)
     memmap False None
     """
-    n_bytes = _n_bytes(data)
+    to_share = [
+        i
+        for i, item in enumerate(data)
+        if item is not None and not _memory_mapped(item)
+    ]
+    n_bytes = sum(_n_bytes(data[i]) for i in to_share)
     if joblib.effective_n_jobs(n_jobs) == 1 or n_bytes < MIN_SHARED_BYTES:
         yield data
         return
@@ -62,9 +69,21 @@ def shared_with_workers(n_jobs, data):
         dir=_temp_folder(n_bytes),
         ignore_cleanup_errors=True,  # a map still open on Windows
     ) as folder:
-        path = os.path.join(folder, "data.pkl")
-        joblib.dump(data, path)
-        yield joblib.load(path, mmap_mode="r")
+        shared = list(data)
+        for i in to_share:
+            path = os.path.join(folder, f"{i}.pkl")
+            joblib.dump(data[i], path)
+            shared[i] = joblib.load(path, mmap_mode="r")
+        yield tuple(shared)
+
+
+def _memory_mapped(item):
+    """Whether ``item`` is an array memory-mapped from a file (or a view of one)."""
+    while isinstance(item, np.ndarray):
+        if isinstance(item, np.memmap) and item.filename is not None:
+            return True
+        item = item.base
+    return False
 
 
 def _n_bytes(data):

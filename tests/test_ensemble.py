@@ -87,11 +87,9 @@ def test_same_seed_same_ensemble_whatever_n_jobs(solver, regression):
 
 @short_fits
 @rows_in_every_sample
-def test_workers_share_large_data_from_one_file_deleted_after_fit(
-    tmp_path, monkeypatch
-):
+def test_workers_share_large_data_from_files_deleted_after_fit(tmp_path, monkeypatch):
     # Above 1 MiB, X, y and the members' rows reach the workers as memory
-    # maps of one file in joblib's temporary folder, gone when fit ends; the
+    # maps of files in joblib's temporary folder, gone when fit ends; the
     # ensemble is the one n_jobs=1 fits, and keeps no memory map.
     monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
     dumped = []

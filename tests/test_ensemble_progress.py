@@ -97,6 +97,10 @@ def _wait_for(path):
     measure: it lets the other worker start, however busy the machine)."""
     for _ in range(600):
         if path.exists():
+            # the other member touched the file in its fit, before its
+            # result went back to the parent: give that transfer (a few
+            # ms) ample time, so that the parent hears of it first
+            time.sleep(2)
             return True
         time.sleep(0.1)
     return False

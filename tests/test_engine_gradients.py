@@ -17,7 +17,7 @@ from skdeep._engine import (
     TrainingConfig,
     make_trainer,
 )
-from skdeep.utils._testing import check_directional_gradient
+from skdeep.utils._testing import check_directional_gradient, check_layer_gradients
 
 TOL = 1e-6
 
@@ -48,39 +48,6 @@ def test_activation_derivative(name, rng):
         return delta
 
     assert check_directional_gradient(value, gradient, Z, rng) < TOL
-
-
-def check_layer_gradients(layer, X, rng):
-    """Check dX and every parameter gradient of ``layer`` for L = sum(R * Y)."""
-    network = None
-    if layer.param_specs():
-        network = Network([layer], LOSSES["squared_error"]())  # binds the params
-        network.theta[:] = rng.uniform(-1, 1, network.theta.size)
-    R = rng.standard_normal((X.shape[0], layer.forward(X.copy()).shape[1]))
-
-    def value_x(x):
-        return float(np.sum(R * layer.forward(x.copy(), training=True)))
-
-    def gradient_x(x):
-        layer.forward(x.copy(), training=True)
-        return layer.backward(R.copy(), need_input_grad=True).copy()
-
-    assert check_directional_gradient(value_x, gradient_x, X, rng) < TOL
-    if network is None:
-        return
-
-    def value_theta(theta):
-        network.theta[:] = theta
-        return value_x(X)
-
-    def gradient_theta(theta):
-        network.theta[:] = theta
-        layer.forward(X.copy(), training=True)
-        layer.backward(R.copy(), need_input_grad=False)
-        return network.grad.copy()
-
-    theta = network.theta.copy()
-    assert check_directional_gradient(value_theta, gradient_theta, theta, rng) < TOL
 
 
 def test_dense_layer_gradients(rng):

@@ -1,4 +1,4 @@
-"""Testing helpers: the finite-difference gradient check."""
+"""Testing helpers: finite-difference gradient checks."""
 
 import numpy as np
 
@@ -51,3 +51,62 @@ def check_directional_gradient(fun, grad, x, rng, n_directions=3, eps=1e-6):
         scale = max(abs(analytic), abs(numeric), 1e-12)
         worst = max(worst, abs(analytic - numeric) / scale)
     return worst
+
+
+def check_layer_gradients(layer, X, rng, tol=1e-6):
+    """Check ``dX`` and every parameter gradient of ``layer`` for ``sum(R * Y)``.
+
+    ``R`` is a random array shaped like the layer's output ``Y``; a layer
+    with parameters is bound to a one-layer network (which owns them) and
+    given random values.  Asserts that each check of
+    :func:`check_directional_gradient` is below ``tol``.
+
+    Parameters
+    ----------
+    layer : Layer
+        An engine layer, not yet part of a network.
+    X : ndarray of shape (n_samples, n_inputs)
+        Input of the check (float64); not modified.
+    rng : numpy.random.Generator
+        Draws ``R``, the parameters and the directions.
+    tol : float, default=1e-6
+        Largest relative error accepted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep._engine import Dense
+    >>> rng = np.random.default_rng(0)
+    >>> check_layer_gradients(Dense(3, 2), rng.standard_normal((4, 3)), rng)
+    """
+    from skdeep._engine import LOSSES, Network
+
+    network = None
+    if layer.param_specs():
+        network = Network([layer], LOSSES["squared_error"]())  # binds the params
+        network.theta[:] = rng.uniform(-1, 1, network.theta.size)
+    R = rng.standard_normal((X.shape[0], layer.forward(X.copy()).shape[1]))
+
+    def value_x(x):
+        return float(np.sum(R * layer.forward(x.copy(), training=True)))
+
+    def gradient_x(x):
+        layer.forward(x.copy(), training=True)
+        return layer.backward(R.copy(), need_input_grad=True).copy()
+
+    assert check_directional_gradient(value_x, gradient_x, X, rng) < tol
+    if network is None:
+        return
+
+    def value_theta(theta):
+        network.theta[:] = theta
+        return value_x(X)
+
+    def gradient_theta(theta):
+        network.theta[:] = theta
+        layer.forward(X.copy(), training=True)
+        layer.backward(R.copy(), need_input_grad=False)
+        return network.grad.copy()
+
+    theta = network.theta.copy()
+    assert check_directional_gradient(value_theta, gradient_theta, theta, rng) < tol

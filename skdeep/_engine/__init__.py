@@ -5,6 +5,16 @@ their parameters into the objects below and keep the trained network.
 """
 
 from skdeep._engine.activations import ACTIVATIONS
+from skdeep._engine.conv import (
+    AvgPool1D,
+    AvgPool2D,
+    Conv1D,
+    Conv2D,
+    Flatten,
+    GlobalAveragePool,
+    MaxPool1D,
+    MaxPool2D,
+)
 from skdeep._engine.data import Dataset, Standardizer
 from skdeep._engine.history import History
 from skdeep._engine.initializers import INITIALIZERS
@@ -33,15 +43,23 @@ from skdeep._engine.solvers import (
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "AvgPool1D",
+    "AvgPool2D",
+    "Conv1D",
+    "Conv2D",
     "Dataset",
     "Dense",
     "Dropout",
+    "Flatten",
+    "GlobalAveragePool",
     "History",
     "INITIALIZERS",
     "LBFGSTrainer",
     "Monitor",
     "LOSSES",
     "Layer",
+    "MaxPool1D",
+    "MaxPool2D",
     "MinibatchTrainer",
     "Network",
     "OPTIMIZERS",

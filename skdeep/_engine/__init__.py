@@ -31,6 +31,7 @@ from skdeep._engine.network import Network
 from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
 from skdeep._engine.progress import Monitor, format_duration
+from skdeep._engine.recurrent import GRU, LSTM, SimpleRNN
 from skdeep._engine.solvers import (
     LBFGSTrainer,
     MinibatchTrainer,
@@ -51,12 +52,14 @@ __all__ = [
     "Dense",
     "Dropout",
     "Flatten",
+    "GRU",
     "GlobalAveragePool",
     "History",
     "INITIALIZERS",
     "LBFGSTrainer",
     "Monitor",
     "LOSSES",
+    "LSTM",
     "Layer",
     "MaxPool1D",
     "MaxPool2D",
@@ -65,6 +68,7 @@ __all__ = [
     "OPTIMIZERS",
     "Penalty",
     "RidgeFunctions",
+    "SimpleRNN",
     "SkipDense",
     "Standardizer",
     "TrainingConfig",

@@ -1,0 +1,591 @@
+"""Recurrent layers: a tanh RNN, the LSTM and the GRU, on 2-D batches.
+
+Every engine layer takes and returns ``(batch, n_values)`` arrays, so a
+recurrent layer's input is the C-ordered flattening of ``(batch, n_timesteps,
+n_features)`` (channels last), and its output either the last hidden state
+``(batch, hidden_size)`` or, with ``return_sequences=True``, the flattening
+of ``(batch, n_timesteps, hidden_size)``, which the next recurrent layer
+takes as its input.
+
+The cells, for the input ``x_t`` and the previous state ``h_{t-1}``
+(``h_{-1} = c_{-1} = 0``; ``s`` the logistic function, ``*`` element-wise)::
+
+    SimpleRNN  h_t = tanh(x_t W_x + h_{t-1} W_h + b)
+
+    LSTM       [i, f, g, o] = x_t W_x + h_{t-1} W_h + b     (gates in this order)
+               i, f, o = s(i), s(f), s(o);  g = tanh(g)
+               c_t = f * c_{t-1} + i * g;   h_t = o * tanh(c_t)
+
+    GRU        [r, z, n] = x_t W_x + b  and  [R_r, R_z, R_n] = h_{t-1} W_h
+               r = s(r + R_r);  z = s(z + R_z);  n = tanh(n + r * R_n)
+               h_t = (1 - z) * n + z * h_{t-1}
+
+The gates are column blocks of ``hidden_size`` in ``W_x`` (``n_features,
+G * hidden_size``), ``W_h`` (``hidden_size, G * hidden_size``) and ``b``
+(``G * hidden_size``), ``G`` = 1, 4, 3; the LSTM's order is PyTorch's.  The
+GRU applies the reset gate after the recurrent product (PyTorch's and cuDNN's
+variant, Keras's ``reset_after=True``) with one bias, on the input side, so
+that all three recurrent products are one matrix product per step.
+
+The input products of all time steps are one matrix product before the
+recurrence, and back-propagation through time collects the per-step gate
+deltas so that the gradients of ``W_x``, ``W_h`` and ``b`` and the input
+gradient are one matrix product each.  Internally every array is time-major
+(step by step contiguous) and in processing order, which ``reverse=True``
+runs from the last time step to the first.
+"""
+
+import numpy as np
+
+from skdeep._engine.layers import Layer
+
+# Inference on many rows goes through the recurrence in chunks of rows so that
+# the per-step arrays kept for back-propagation (one row of G * hidden_size
+# values per sample and step) stay near this many values.
+INFERENCE_CHUNK_VALUES = 2**22
+
+
+class _Recurrent(Layer):
+    """Shared machinery: input products, time-major buffers, output, gradients.
+
+    Subclasses set ``n_gates``, ``gate_activations`` and ``sigmoid_gates``
+    and write ``_run`` (the recurrence) and ``_bptt`` (its backward).
+    """
+
+    owns_output = True
+    n_gates = 1
+    gate_activations = ("tanh",)
+    sigmoid_gates = ()
+
+    def __init__(
+        self,
+        n_timesteps,
+        n_features,
+        hidden_size,
+        return_sequences=False,
+        truncate=None,
+        reverse=False,
+    ):
+        super().__init__()
+        self.n_timesteps = n_timesteps
+        self.n_features = n_features
+        self.hidden_size = hidden_size
+        self.return_sequences = return_sequences
+        self.truncate = truncate
+        self.reverse = reverse
+        self.record_step_norms = False
+        self.step_grad_norms = None
+
+    @property
+    def output_shape(self):
+        """``(hidden_size,)``, or ``(n_timesteps, hidden_size)`` for sequences."""
+        if self.return_sequences:
+            return (self.n_timesteps, self.hidden_size)
+        return (self.hidden_size,)
+
+    @property
+    def n_out(self):
+        """Number of output values per sample."""
+        return int(np.prod(self.output_shape))
+
+    def multiply_adds(self):
+        """Multiply-adds per sample of a forward pass (its matrix products)."""
+        width = self.n_gates * self.hidden_size
+        return self.n_timesteps * (self.n_features + self.hidden_size) * width
+
+    def param_specs(self):
+        width = self.n_gates * self.hidden_size
+        return [
+            ((self.n_features, width), True),
+            ((self.hidden_size, width), True),
+            ((width,), False),
+        ]
+
+    def initialize(self, initializer, rng, activation, init_scale):
+        """Per gate: ``W_x`` from ``initializer``, ``W_h`` orthogonal, ``b = 0``.
+
+        Each gate is its own map from the features to ``hidden_size`` values
+        followed by its own nonlinearity, so each gate's block is one draw of
+        ``initializer(n_features, hidden_size, gate_activation, ...)``; a single
+        draw of width ``G * hidden_size`` would shrink the Glorot bound as if the
+        gates were one wide layer.  Orthogonal recurrent weights keep the norm
+        of a state carried across many steps neither growing nor shrinking at
+        the start of training (Saxe et al., 2014).  ``activation``, the one
+        applied above the layer, does not enter: the cells have their own.
+        """
+        W_x, W_h, b = self.params
+        H = self.hidden_size
+        for gate, gate_activation in enumerate(self.gate_activations):
+            block = slice(gate * H, (gate + 1) * H)
+            W_x[:, block] = initializer(
+                self.n_features, H, gate_activation, rng, init_scale
+            )[0]
+            W_h[:, block] = _orthogonal(H, rng)
+        b[...] = 0
+
+    # ---------------------------------------------------------------- forward
+
+    def forward(self, X, training=False):
+        n = X.shape[0]
+        out = self._buffer("out", n, self.n_out, self.params[0].dtype)
+        values_per_row = self.n_timesteps * self.params[1].shape[1]
+        rows = max(1, INFERENCE_CHUNK_VALUES // values_per_row)
+        if training or n <= rows:
+            return self._forward_batch(X, out)
+        for start in range(0, n, rows):
+            stop = min(start + rows, n)
+            out[start:stop] = self._forward_batch(X[start:stop], None)
+        return out
+
+    def _forward_batch(self, X, out):
+        """Run the recurrence on X; the output goes to ``out`` (or a buffer)."""
+        n, T, H = X.shape[0], self.n_timesteps, self.hidden_size
+        W_x, W_h, b = self._scaled_params()
+        Xt = self._time_major(X, "input", self.n_features)
+        A = self._buffer("gates", T * n, W_x.shape[1], W_x.dtype)
+        np.matmul(Xt, W_x, out=A)
+        A += b
+        hs = self._buffer("hidden", (T + 1) * n, H, W_x.dtype).reshape(T + 1, n, H)
+        hs[0] = 0
+        self._run(A.reshape(T, n, -1), hs, n, W_h)
+        self._cache.update(n=n, input=Xt, gates=A, hidden=hs)
+        if out is None:
+            out = self._buffer("chunk_out", n, self.n_out, W_x.dtype)
+        if self.return_sequences:
+            steps = hs[T:0:-1] if self.reverse else hs[1:]
+            out.reshape(n, T, H)[...] = steps.transpose(1, 0, 2)
+        else:
+            # a copy: the layer above may work in place on the output
+            out[...] = hs[T]
+        return out
+
+    def _time_major(self, Y, key, width):
+        """``(n, T * width)`` copied to a ``(T * n, width)`` buffer, time-major."""
+        n, T = Y.shape[0], self.n_timesteps
+        buffer = self._buffer(key, T * n, width, self.params[0].dtype)
+        steps = np.asarray(Y).reshape(n, T, width).transpose(1, 0, 2)
+        buffer.reshape(T, n, width)[...] = steps[::-1] if self.reverse else steps
+        return buffer
+
+    def _scaled_params(self):
+        """The parameters, their sigmoid gates' columns halved.
+
+        The cells compute ``s(z) = (1 + tanh(z / 2)) / 2`` (faster than exp);
+        halving the columns once here spares halving every pre-activation.
+        """
+        W_x, W_h, b = self.params
+        if not self.sigmoid_gates:
+            return W_x, W_h, b
+        scale = self._column_scale()
+        scaled = []
+        for name, param in zip(("W_x", "W_h", "b"), (W_x, W_h, b), strict=True):
+            matrix = param.reshape(-1, param.shape[-1])
+            buffer = self._buffer(name, matrix.shape[0], matrix.shape[1], param.dtype)
+            np.multiply(matrix, scale, out=buffer)
+            scaled.append(buffer.reshape(param.shape))
+        return scaled
+
+    def _column_scale(self):
+        """0.5 on the columns of sigmoid gates, 1 elsewhere."""
+        scale = np.ones((self.n_gates, self.hidden_size), self.params[0].dtype)
+        scale[list(self.sigmoid_gates)] = 0.5
+        return scale.ravel()
+
+    # --------------------------------------------------------------- backward
+
+    def backward(self, dY, need_input_grad=True):
+        n, T, H = self._cache["n"], self.n_timesteps, self.hidden_size
+        first = self._first_step()
+        dZx, dZh = self._bptt(dY, n, first)
+        W_x, W_h, _ = self.params
+        rows = slice(first * n, T * n)
+        if self.trainable:
+            hs = self._cache["hidden"].reshape((T + 1) * n, H)
+            np.matmul(self._cache["input"][rows].T, dZx[rows], out=self.grads[0])
+            np.matmul(hs[rows].T, dZh[rows], out=self.grads[1])
+            ones = self._buffer("ones", T * n, 1, dY.dtype, fill=1)[rows, 0]
+            np.matmul(ones, dZx[rows], out=self.grads[2])
+        if not need_input_grad:
+            return None
+        dXt = self._buffer("dX_steps", T * n, self.n_features, dY.dtype)
+        dXt[: first * n] = 0
+        np.matmul(dZx[rows], W_x.T, out=dXt[rows])
+        dX = self._buffer("dX", n, T * self.n_features, dY.dtype)
+        steps = dXt.reshape(T, n, self.n_features)
+        steps = steps[::-1] if self.reverse else steps
+        dX.reshape(n, T, self.n_features)[...] = steps.transpose(1, 0, 2)
+        return dX
+
+    def _first_step(self):
+        """The first step (processing order) that back-propagation reaches."""
+        if self.return_sequences or self.truncate is None:
+            return 0
+        return max(0, self.n_timesteps - self.truncate)
+
+    def _n_slots(self):
+        """How many ages of output gradients travel back separately.
+
+        Truncated sequences: the gradient from output ``t`` stops after
+        ``truncate`` steps, so the gradients from the last ``truncate``
+        outputs travel in slots of their own (slot ``t % truncate``), each
+        dropped when it is ``truncate`` steps old.
+        """
+        if self.return_sequences and self.truncate is not None:
+            if self.truncate < self.n_timesteps:
+                return self.truncate
+        return 1
+
+    def _output_grads(self, dY, n):
+        """``dY`` as ``(T, n, H)`` in processing order (a view), or ``None``."""
+        if not self.return_sequences:
+            return None
+        steps = dY.reshape(n, self.n_timesteps, self.hidden_size).transpose(1, 0, 2)
+        return steps[::-1] if self.reverse else steps
+
+    def _start_bptt(self, dY, n):
+        """State gradient slots ``(m, n, H)`` at zero, output grads, norms."""
+        m, H = self._n_slots(), self.hidden_size
+        dh = self._buffer("dh", m * n, H, dY.dtype).reshape(m, n, H)
+        dh[...] = 0
+        if self.record_step_norms:
+            self.step_grad_norms = np.zeros(self.n_timesteps)
+        return dh, self._output_grads(dY, n)
+
+    def _add_output_grad(self, dh, dY, seq, s):
+        """Add the gradient arriving at the output of step ``s`` to ``dh``."""
+        if seq is None:
+            if s == self.n_timesteps - 1:
+                dh[0] = dY
+        elif dh.shape[0] == 1:
+            dh[0] += seq[s]
+        else:
+            # output s takes the slot of output s + m, now m steps old
+            dh[s % dh.shape[0]] = seq[s]
+
+    def _record(self, dh, s):
+        if self.record_step_norms:
+            t = self.n_timesteps - 1 - s if self.reverse else s
+            total = dh[0] if dh.shape[0] == 1 else dh.sum(axis=0)
+            self.step_grad_norms[t] = float(np.sqrt(np.vdot(total, total)))
+
+    def _slots(self, dZ, s, n):
+        """Where step ``s`` writes its per-slot gate deltas ``(m, n, G * H)``."""
+        m = self._n_slots()
+        if m == 1:
+            return dZ[s][None]
+        return self._buffer("slots", m * n, dZ.shape[-1], dZ.dtype).reshape(m, n, -1)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["step_grad_norms"] = None  # a diagnostic of the last batch
+        return state
+
+
+def _orthogonal(size, rng):
+    """A random orthogonal matrix (Haar-distributed: QR with the signs fixed)."""
+    q, r = np.linalg.qr(rng.standard_normal((size, size)))
+    return q * np.sign(np.diag(r))
+
+
+class SimpleRNN(_Recurrent):
+    """Elman's recurrent layer, ``h_t = tanh(x_t W_x + h_{t-1} W_h + b)``.
+
+    Parameters
+    ----------
+    n_timesteps : int
+        Length of the input sequences.
+    n_features : int
+        Values per time step.
+    hidden_size : int
+        Size of the hidden state.
+    return_sequences : bool, default=False
+        Output every step's hidden state ``(n_timesteps, hidden_size)``
+        (flattened) instead of the last one.
+    truncate : int or None, default=None
+        Truncated back-propagation through time: the gradient arriving at
+        the output of step ``t`` goes back through steps ``t, t-1, ...,
+        t-truncate+1`` only (the state entering step ``t-truncate+1`` is
+        held constant for it).  With ``return_sequences=False`` only the
+        last step has an output, so the gradient reaches the last
+        ``truncate`` steps.  None back-propagates through all steps.
+    reverse : bool, default=False
+        Run from the last time step to the first.  Output ``t`` is then the
+        state after reading steps ``t, ..., n_timesteps - 1`` and the last
+        hidden state the one after reading step 0 (PyTorch's convention for
+        the backward direction of a bidirectional layer).
+
+    Attributes
+    ----------
+    record_step_norms : bool
+        When True, each backward pass stores ``step_grad_norms``.
+    step_grad_norms : ndarray of shape (n_timesteps,) or None
+        Norm of ``dL/dh_t`` over the batch for each time step ``t`` of the
+        last backward pass (zero for steps the truncation cuts off).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep._engine import LOSSES, Network
+    >>> layer = SimpleRNN(n_timesteps=5, n_features=2, hidden_size=3)
+    >>> net = Network([layer], LOSSES["squared_error"]())
+    >>> net.initialize("glorot", np.random.default_rng(0))
+    >>> layer.forward(np.ones((4, 5 * 2))).shape
+    (4, 3)
+    """
+
+    def _run(self, A, hs, n, W_h):
+        for s in range(self.n_timesteps):
+            h = hs[s + 1]
+            np.matmul(hs[s], W_h, out=h)
+            h += A[s]
+            np.tanh(h, out=h)
+
+    def _bptt(self, dY, n, first):
+        T, H = self.n_timesteps, self.hidden_size
+        hs = self._cache["hidden"]
+        slope = self._buffer("slope", T * n, H, dY.dtype).reshape(T, n, H)
+        np.multiply(hs[first + 1 :], hs[first + 1 :], out=slope[first:])
+        np.subtract(1, slope[first:], out=slope[first:])
+        dZ = self._buffer("deltas", T * n, H, dY.dtype)
+        dZ3 = dZ.reshape(T, n, H)
+        W_hT = self.params[1].T
+        dh, seq = self._start_bptt(dY, n)
+        m, slots = dh.shape[0], None
+        for s in range(T - 1, first - 1, -1):
+            if s < T - 1:
+                np.matmul(slots.reshape(m * n, H), W_hT, out=dh.reshape(m * n, H))
+            self._add_output_grad(dh, dY, seq, s)
+            self._record(dh, s)
+            slots = self._slots(dZ3, s, n)
+            np.multiply(dh, slope[s], out=slots)
+            if m > 1:
+                np.sum(slots, axis=0, out=dZ3[s])
+        return dZ, dZ
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory (Hochreiter & Schmidhuber, 1997).
+
+    Gates ``[i, f, g, o]`` (input, forget, candidate, output) in this order
+    in the columns of ``W_x``, ``W_h`` and ``b``.  The forget gate's bias
+    starts at 1 (Gers et al., 2000; Jozefowicz et al., 2015): the cell then
+    keeps most of its state at first, so gradients reach early steps from
+    the first epoch on.  Parameters and attributes as for :class:`SimpleRNN`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep._engine import LOSSES, Network
+    >>> layer = LSTM(n_timesteps=5, n_features=2, hidden_size=3,
+    ...              return_sequences=True)
+    >>> net = Network([layer], LOSSES["squared_error"]())
+    >>> net.initialize("glorot", np.random.default_rng(0))
+    >>> layer.output_shape, layer.forward(np.ones((4, 10))).shape
+    ((5, 3), (4, 15))
+    >>> layer.params[2].reshape(4, 3)[1]  # the forget gate's bias
+    array([1., 1., 1.])
+    """
+
+    n_gates = 4
+    gate_activations = ("logistic", "logistic", "tanh", "logistic")
+    sigmoid_gates = (0, 1, 3)
+
+    def initialize(self, initializer, rng, activation, init_scale):
+        super().initialize(initializer, rng, activation, init_scale)
+        H = self.hidden_size
+        self.params[2][H : 2 * H] = 1
+
+    def _run(self, A, hs, n, W_h):
+        T, H = self.n_timesteps, self.hidden_size
+        cells = self._buffer("cell", (T + 1) * n, H, W_h.dtype).reshape(T + 1, n, H)
+        cells[0] = 0
+        tanh_cells = self._buffer("tanh_cell", T * n, H, W_h.dtype).reshape(T, n, H)
+        recurrent = self._buffer("step", n, 4 * H, W_h.dtype)
+        work = self._buffer("work", n, H, W_h.dtype)
+        # s(z) = 0.5 tanh(z / 2) + 0.5 on the sigmoid gates; g = tanh(g)
+        scale = self._column_scale()
+        shift = 1 - scale
+        for s in range(T):
+            Z = A[s]
+            np.matmul(hs[s], W_h, out=recurrent)
+            Z += recurrent
+            np.tanh(Z, out=Z)
+            Z *= scale
+            Z += shift
+            i, f, g, o = Z[:, :H], Z[:, H : 2 * H], Z[:, 2 * H : 3 * H], Z[:, 3 * H :]
+            np.multiply(f, cells[s], out=cells[s + 1])
+            np.multiply(i, g, out=work)
+            cells[s + 1] += work
+            np.tanh(cells[s + 1], out=tanh_cells[s])
+            np.multiply(o, tanh_cells[s], out=hs[s + 1])
+        self._cache.update(cell=cells, tanh_cell=tanh_cells)
+
+    def _slopes(self, n, first):
+        """Per-step factors of the gate deltas, for all steps at once.
+
+        ``dZ[i, f, g] = dc * K_c`` and ``dZ[o] = dh * K_o``, and the state's
+        own ``dc_t = f_{t+1} dc_{t+1} + dh_t * K_d``.
+        """
+        T, H = self.n_timesteps, self.hidden_size
+        dtype = self.params[0].dtype
+        gates = self._cache["gates"].reshape(T, n, 4, H)[first:]
+        i, f, g, o = (gates[:, :, k] for k in range(4))
+        cells, tanh_cells = self._cache["cell"], self._cache["tanh_cell"][first:]
+        K_c = self._buffer("slope_c", T * n, 3 * H, dtype).reshape(T, n, 3, H)
+        K_o = self._buffer("slope_o", T * n, H, dtype).reshape(T, n, H)
+        K_d = self._buffer("slope_d", T * n, H, dtype).reshape(T, n, H)
+        ki, kf, kg = (K_c[first:, :, k] for k in range(3))
+        np.subtract(1, i, out=ki)
+        ki *= i
+        ki *= g
+        np.subtract(1, f, out=kf)
+        kf *= f
+        kf *= cells[first:T]
+        np.multiply(g, g, out=kg)
+        np.subtract(1, kg, out=kg)
+        kg *= i
+        np.subtract(1, o, out=K_o[first:])
+        K_o[first:] *= o
+        K_o[first:] *= tanh_cells
+        np.multiply(tanh_cells, tanh_cells, out=K_d[first:])
+        np.subtract(1, K_d[first:], out=K_d[first:])
+        K_d[first:] *= o
+        return K_c, K_o, K_d
+
+    def _bptt(self, dY, n, first):
+        T, H = self.n_timesteps, self.hidden_size
+        K_c, K_o, K_d = self._slopes(n, first)
+        forget = self._cache["gates"].reshape(T, n, 4, H)[:, :, 1]
+        dZ = self._buffer("deltas", T * n, 4 * H, dY.dtype)
+        dZ3 = dZ.reshape(T, n, 4 * H)
+        W_hT = self.params[1].T
+        dh, seq = self._start_bptt(dY, n)
+        m, slots = dh.shape[0], None
+        dc = self._buffer("dc", m * n, H, dY.dtype).reshape(m, n, H)
+        dc[...] = 0
+        work = self._buffer("dh_work", m * n, H, dY.dtype).reshape(m, n, H)
+        for s in range(T - 1, first - 1, -1):
+            if s < T - 1:
+                np.matmul(slots.reshape(m * n, -1), W_hT, out=dh.reshape(m * n, H))
+                dc *= forget[s + 1]
+            self._add_output_grad(dh, dY, seq, s)
+            if m > 1:
+                dc[s % m] = 0
+            self._record(dh, s)
+            np.multiply(dh, K_d[s], out=work)
+            dc += work
+            slots = self._slots(dZ3, s, n)
+            slots4 = slots.reshape(m, n, 4, H)
+            np.multiply(dc[:, :, None], K_c[s], out=slots4[:, :, :3])
+            np.multiply(dh, K_o[s], out=slots4[:, :, 3])
+            if m > 1:
+                np.sum(slots, axis=0, out=dZ3[s])
+        return dZ, dZ
+
+
+class GRU(_Recurrent):
+    """Gated recurrent unit (Cho et al., 2014), reset gate after ``h W_h``.
+
+    Gates ``[r, z, n]`` (reset, update, candidate) in this order in the
+    columns of ``W_x``, ``W_h`` and ``b``; the bias is on the input side (see
+    the module's equations).  Parameters and attributes as for
+    :class:`SimpleRNN`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep._engine import LOSSES, Network
+    >>> layer = GRU(n_timesteps=5, n_features=2, hidden_size=3, reverse=True)
+    >>> net = Network([layer], LOSSES["squared_error"]())
+    >>> net.initialize("glorot", np.random.default_rng(0))
+    >>> [p.shape for p in layer.params]
+    [(2, 9), (3, 9), (9,)]
+    """
+
+    n_gates = 3
+    gate_activations = ("logistic", "logistic", "tanh")
+    sigmoid_gates = (0, 1)
+
+    def _run(self, A, hs, n, W_h):
+        T, H = self.n_timesteps, self.hidden_size
+        recurrent = self._buffer("recurrent", T * n, 3 * H, W_h.dtype)
+        recurrent = recurrent.reshape(T, n, 3 * H)
+        work = self._buffer("work", n, H, W_h.dtype)
+        for s in range(T):
+            Z, R = A[s], recurrent[s]
+            np.matmul(hs[s], W_h, out=R)
+            # r and z: s(z) = 0.5 tanh(z / 2) + 0.5, the halving in W_x, W_h, b
+            rz = Z[:, : 2 * H]
+            rz += R[:, : 2 * H]
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            r, z, candidate = Z[:, :H], Z[:, H : 2 * H], Z[:, 2 * H :]
+            np.multiply(r, R[:, 2 * H :], out=work)
+            candidate += work
+            np.tanh(candidate, out=candidate)
+            np.subtract(hs[s], candidate, out=work)
+            work *= z
+            np.add(candidate, work, out=hs[s + 1])
+        self._cache["recurrent"] = recurrent
+
+    def _slopes(self, n, first):
+        """Per-step factors: ``dZ_h = dh * K_h`` and ``dZ_x[n] = dh * K_n``.
+
+        ``dZ_h`` is the delta of the recurrent products (for ``W_h`` and the
+        state), ``dZ_x`` that of the input side, which differs in the
+        candidate block by the reset gate's factor.
+        """
+        T, H = self.n_timesteps, self.hidden_size
+        dtype = self.params[0].dtype
+        gates = self._cache["gates"].reshape(T, n, 3, H)[first:]
+        r, z, candidate = (gates[:, :, k] for k in range(3))
+        R_n = self._cache["recurrent"].reshape(T, n, 3, H)[first:, :, 2]
+        h_prev = self._cache["hidden"][first:T]
+        K_h = self._buffer("slope_h", T * n, 3 * H, dtype).reshape(T, n, 3, H)
+        K_n = self._buffer("slope_n", T * n, H, dtype).reshape(T, n, H)
+        kr, kz, khn = (K_h[first:, :, k] for k in range(3))
+        kn = K_n[first:]
+        np.subtract(1, z, out=kz)
+        kz *= z
+        np.subtract(h_prev, candidate, out=khn)
+        kz *= khn
+        np.multiply(candidate, candidate, out=kn)
+        np.subtract(1, kn, out=kn)
+        np.subtract(1, z, out=khn)
+        kn *= khn
+        np.subtract(1, r, out=kr)
+        kr *= r
+        kr *= R_n
+        kr *= kn
+        np.multiply(kn, r, out=khn)
+        return K_h, K_n
+
+    def _bptt(self, dY, n, first):
+        T, H = self.n_timesteps, self.hidden_size
+        K_h, K_n = self._slopes(n, first)
+        update = self._cache["gates"].reshape(T, n, 3, H)[:, :, 1]
+        dZh = self._buffer("deltas", T * n, 3 * H, dY.dtype)
+        dZx = self._buffer("input_deltas", T * n, 3 * H, dY.dtype)
+        dZh4, dZx4 = dZh.reshape(T, n, 3, H), dZx.reshape(T, n, 3, H)
+        W_hT = self.params[1].T
+        dh, seq = self._start_bptt(dY, n)
+        m, slots = dh.shape[0], None
+        work = self._buffer("dh_work", m * n, H, dY.dtype).reshape(m, n, H)
+        for s in range(T - 1, first - 1, -1):
+            if s < T - 1:
+                np.matmul(slots.reshape(m * n, -1), W_hT, out=work.reshape(m * n, H))
+                dh *= update[s + 1]
+                dh += work
+            self._add_output_grad(dh, dY, seq, s)
+            self._record(dh, s)
+            slots = self._slots(dZh.reshape(T, n, 3 * H), s, n)
+            np.multiply(dh[:, :, None], K_h[s], out=slots.reshape(m, n, 3, H))
+            total = dh[0]
+            if m > 1:
+                np.sum(slots, axis=0, out=dZh4[s].reshape(n, 3 * H))
+                total = np.sum(dh, axis=0, out=work[0])
+            np.multiply(total, K_n[s], out=dZx4[s, :, 2])
+        # the reset and update blocks are the same on both sides
+        dZx4[first:, :, :2] = dZh4[first:, :, :2]
+        return dZx, dZh

@@ -369,3 +369,20 @@ def test_input_is_not_modified(rng):
     network.initialize("glorot", rng)
     network.loss_and_gradient(X, np.ones((3, 1)), None, 1.0)
     np.testing.assert_array_equal(X, copy)
+
+
+@pytest.mark.parametrize("cls", CELLS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_saturated_gates_are_exact_and_warn_nothing(cls, dtype, rng):
+    """Pre-activations far beyond exp's range (the logistic function is
+    computed from exp, which overflows to inf) give the saturated values."""
+    layer = cls(3, 2, 4, return_sequences=True)
+    _bound(layer, rng, dtype=dtype, scale=1000.0)
+    X = rng.standard_normal((5, 6))
+    out = layer.forward(X.astype(dtype))
+    params = [p.astype(np.float64) for p in layer.params]
+    expected = _layer_output(layer, _reference(layer, X.astype(dtype), params))
+    assert np.isfinite(out).all()
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    # exp overflowed: pre-activations beyond float64's range of exp (709)
+    assert np.abs(X.reshape(-1, 2) @ params[0] + params[2]).max() > 800

@@ -48,14 +48,15 @@ INFERENCE_CHUNK_VALUES = 2**22
 class _Recurrent(Layer):
     """Shared machinery: input products, time-major buffers, output, gradients.
 
-    Subclasses set ``n_gates``, ``gate_activations`` and ``sigmoid_gates``
-    and write ``_run`` (the recurrence) and ``_bptt`` (its backward).
+    Subclasses set ``n_gates``, ``gate_activations`` and ``column_scale``
+    (see ``_scaled_params``) and write ``_run`` (the recurrence) and
+    ``_bptt`` (its backward).
     """
 
     owns_output = True
     n_gates = 1
     gate_activations = ("tanh",)
-    sigmoid_gates = ()
+    column_scale = (1,)
 
     def __init__(
         self,
@@ -140,17 +141,19 @@ class _Recurrent(Layer):
     def _forward_batch(self, X, out):
         """Run the recurrence on X; the output goes to ``out`` (or a buffer)."""
         n, T, H = X.shape[0], self.n_timesteps, self.hidden_size
-        W_x, W_h, b = self._scaled_params()
-        Xt = self._time_major(X, "input", self.n_features)
-        A = self._buffer("gates", T * n, W_x.shape[1], W_x.dtype)
-        np.matmul(Xt, W_x, out=A)
-        A += b
-        hs = self._buffer("hidden", (T + 1) * n, H, W_x.dtype).reshape(T + 1, n, H)
+        W_in, W_h = self._scaled_params()
+        Xt = self._time_major(X)
+        A = self._buffer("gates", T * n, W_in.shape[1], W_in.dtype)
+        np.matmul(Xt, W_in, out=A)
+        hs = self._buffer("hidden", (T + 1) * n, H, W_in.dtype).reshape(T + 1, n, H)
         hs[0] = 0
-        self._run(A.reshape(T, n, -1), hs, n, W_h)
+        # exp overflows to inf for large negated pre-activations, and the
+        # logistic function 1 / (1 + inf) = 0 is then exact
+        with np.errstate(over="ignore"):
+            self._run(A.reshape(T, n, -1), hs, n, W_h)
         self._cache.update(n=n, input=Xt, gates=A, hidden=hs)
         if out is None:
-            out = self._buffer("chunk_out", n, self.n_out, W_x.dtype)
+            out = self._buffer("chunk_out", n, self.n_out, W_in.dtype)
         if self.return_sequences:
             steps = hs[T:0:-1] if self.reverse else hs[1:]
             out.reshape(n, T, H)[...] = steps.transpose(1, 0, 2)
@@ -159,37 +162,38 @@ class _Recurrent(Layer):
             out[...] = hs[T]
         return out
 
-    def _time_major(self, Y, key, width):
-        """``(n, T * width)`` copied to a ``(T * n, width)`` buffer, time-major."""
-        n, T = Y.shape[0], self.n_timesteps
-        buffer = self._buffer(key, T * n, width, self.params[0].dtype)
-        steps = np.asarray(Y).reshape(n, T, width).transpose(1, 0, 2)
-        buffer.reshape(T, n, width)[...] = steps[::-1] if self.reverse else steps
+    def _time_major(self, X):
+        """X as ``(T * n, n_features + 1)``, time-major, a last column of ones.
+
+        The ones multiply the bias, a last row under ``W_x``: the input
+        product then adds the bias, and its transpose gives the bias gradient.
+        """
+        n, T, F = X.shape[0], self.n_timesteps, self.n_features
+        buffer = self._buffer("input", T * n, F + 1, self.params[0].dtype)
+        steps = np.asarray(X).reshape(n, T, F).transpose(1, 0, 2)
+        buffer.reshape(T, n, F + 1)[:, :, :F] = steps[::-1] if self.reverse else steps
+        buffer[:, F] = 1
         return buffer
 
     def _scaled_params(self):
-        """The parameters, their sigmoid gates' columns halved.
+        """``[W_x; b]`` and ``W_h``, each gate's columns times ``column_scale``.
 
-        The cells compute ``s(z) = (1 + tanh(z / 2)) / 2`` (faster than exp);
-        halving the columns once here spares halving every pre-activation.
+        The cells compute the logistic function as ``1 / (1 + exp(-z))`` (one
+        exp, where ``tanh`` costs twice as much) and the LSTM's ``tanh(g)`` as
+        ``2 / (1 + exp(-2 g)) - 1``: scaling the columns here by -1 or -2
+        spares negating and doubling the pre-activations at every step.
         """
         W_x, W_h, b = self.params
-        if not self.sigmoid_gates:
-            return W_x, W_h, b
-        scale = self._column_scale()
-        scaled = []
-        for name, param in zip(("W_x", "W_h", "b"), (W_x, W_h, b), strict=True):
-            matrix = param.reshape(-1, param.shape[-1])
-            buffer = self._buffer(name, matrix.shape[0], matrix.shape[1], param.dtype)
-            np.multiply(matrix, scale, out=buffer)
-            scaled.append(buffer.reshape(param.shape))
-        return scaled
-
-    def _column_scale(self):
-        """0.5 on the columns of sigmoid gates, 1 elsewhere."""
-        scale = np.ones((self.n_gates, self.hidden_size), self.params[0].dtype)
-        scale[list(self.sigmoid_gates)] = 0.5
-        return scale.ravel()
+        F, width = W_x.shape
+        scale = np.repeat(np.asarray(self.column_scale, W_x.dtype), self.hidden_size)
+        W_in = self._buffer("scaled_W_x", F + 1, width, W_x.dtype)
+        np.multiply(W_x, scale, out=W_in[:F])
+        np.multiply(b, scale, out=W_in[F])
+        if (scale == 1).all():
+            return W_in, W_h
+        W_h_scaled = self._buffer("scaled_W_h", self.hidden_size, width, W_x.dtype)
+        np.multiply(W_h, scale, out=W_h_scaled)
+        return W_in, W_h_scaled
 
     # --------------------------------------------------------------- backward
 
@@ -201,10 +205,12 @@ class _Recurrent(Layer):
         rows = slice(first * n, T * n)
         if self.trainable:
             hs = self._cache["hidden"].reshape((T + 1) * n, H)
-            np.matmul(self._cache["input"][rows].T, dZx[rows], out=self.grads[0])
+            F, width = W_x.shape
+            grad_in = self._buffer("grad_in", F + 1, width, dY.dtype)
+            np.matmul(self._cache["input"][rows].T, dZx[rows], out=grad_in)
+            self.grads[0][...] = grad_in[:F]
+            self.grads[2][...] = grad_in[F]
             np.matmul(hs[rows].T, dZh[rows], out=self.grads[1])
-            ones = self._buffer("ones", T * n, 1, dY.dtype, fill=1)[rows, 0]
-            np.matmul(ones, dZx[rows], out=self.grads[2])
         if not need_input_grad:
             return None
         dXt = self._buffer("dX_steps", T * n, self.n_features, dY.dtype)
@@ -388,7 +394,7 @@ class LSTM(_Recurrent):
 
     n_gates = 4
     gate_activations = ("logistic", "logistic", "tanh", "logistic")
-    sigmoid_gates = (0, 1, 3)
+    column_scale = (-1, -1, -2, -1)
 
     def initialize(self, initializer, rng, activation, init_scale):
         super().initialize(initializer, rng, activation, init_scale)
@@ -402,17 +408,16 @@ class LSTM(_Recurrent):
         tanh_cells = self._buffer("tanh_cell", T * n, H, W_h.dtype).reshape(T, n, H)
         recurrent = self._buffer("step", n, 4 * H, W_h.dtype)
         work = self._buffer("work", n, H, W_h.dtype)
-        # s(z) = 0.5 tanh(z / 2) + 0.5 on the sigmoid gates; g = tanh(g)
-        scale = self._column_scale()
-        shift = 1 - scale
         for s in range(T):
-            Z = A[s]
+            Z = A[s]  # -z for i, f, o and -2 z for g (see _scaled_params)
             np.matmul(hs[s], W_h, out=recurrent)
             Z += recurrent
-            np.tanh(Z, out=Z)
-            Z *= scale
-            Z += shift
+            np.exp(Z, out=Z)
+            Z += 1
+            np.divide(1, Z, out=Z)
             i, f, g, o = Z[:, :H], Z[:, H : 2 * H], Z[:, 2 * H : 3 * H], Z[:, 3 * H :]
+            g *= 2
+            g -= 1
             np.multiply(f, cells[s], out=cells[s + 1])
             np.multiply(i, g, out=work)
             cells[s + 1] += work
@@ -504,7 +509,8 @@ class GRU(_Recurrent):
 
     n_gates = 3
     gate_activations = ("logistic", "logistic", "tanh")
-    sigmoid_gates = (0, 1)
+    # the candidate's recurrent product R_n enters unscaled, times r
+    column_scale = (-1, -1, 1)
 
     def _run(self, A, hs, n, W_h):
         T, H = self.n_timesteps, self.hidden_size
@@ -514,12 +520,11 @@ class GRU(_Recurrent):
         for s in range(T):
             Z, R = A[s], recurrent[s]
             np.matmul(hs[s], W_h, out=R)
-            # r and z: s(z) = 0.5 tanh(z / 2) + 0.5, the halving in W_x, W_h, b
-            rz = Z[:, : 2 * H]
+            rz = Z[:, : 2 * H]  # -z for r and z (see _scaled_params)
             rz += R[:, : 2 * H]
-            np.tanh(rz, out=rz)
-            rz *= 0.5
-            rz += 0.5
+            np.exp(rz, out=rz)
+            rz += 1
+            np.divide(1, rz, out=rz)
             r, z, candidate = Z[:, :H], Z[:, H : 2 * H], Z[:, 2 * H :]
             np.multiply(r, R[:, 2 * H :], out=work)
             candidate += work

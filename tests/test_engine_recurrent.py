@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from skdeep._engine import GRU, LOSSES, LSTM, Activation, Dense, Network, SimpleRNN
+from skdeep._engine import (
+    GRU,
+    LOSSES,
+    LSTM,
+    Activation,
+    Bidirectional,
+    Dense,
+    Network,
+    SimpleRNN,
+)
 from skdeep._engine import recurrent as recurrent_module
 from skdeep.utils._testing import check_directional_gradient, check_layer_gradients
 
@@ -386,3 +395,52 @@ def test_saturated_gates_are_exact_and_warn_nothing(cls, dtype, rng):
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
     # exp overflowed: pre-activations beyond float64's range of exp (709)
     assert np.abs(X.reshape(-1, 2) @ params[0] + params[2]).max() > 800
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_bidirectional_outputs_side_by_side_and_gradients(return_sequences, rng):
+    T, F = 4, 3
+    first = LSTM(T, F, 3, return_sequences=return_sequences)
+    second = GRU(T, F, 2, return_sequences=return_sequences, reverse=True)
+    layer = Bidirectional(first, second)
+    check_layer_gradients(layer, rng.standard_normal((5, T * F)), rng)
+    X = rng.standard_normal((5, T * F))
+    out = layer.forward(X.copy()).reshape(5, -1, 5)
+    np.testing.assert_array_equal(out[:, :, :3].reshape(5, -1), first.forward(X.copy()))
+    np.testing.assert_array_equal(
+        out[:, :, 3:].reshape(5, -1), second.forward(X.copy())
+    )
+    assert layer.output_shape == ((T, 5) if return_sequences else (5,))
+
+
+def test_bidirectional_in_a_network_trains_frozen_and_pickles(rng):
+    T = 5
+    pair = Bidirectional(
+        SimpleRNN(T, 2, 3, return_sequences=True),
+        SimpleRNN(T, 2, 3, return_sequences=True, reverse=True),
+    )
+    network = Network([pair, LSTM(T, 6, 2), Dense(2, 1)], LOSSES["squared_error"]())
+    network.initialize("glorot", rng)
+    X, Y = rng.standard_normal((6, T * 2)), rng.standard_normal((6, 1))
+
+    def value(theta):
+        network.theta[:] = theta
+        return network.loss_and_gradient(X, Y, None, 1 / 6)
+
+    def gradient(theta):
+        value(theta)
+        return network.grad.copy()
+
+    theta = network.theta.copy()
+    assert check_directional_gradient(value, gradient, theta, rng) < TOL
+    restored = pickle.loads(pickle.dumps(network))
+    np.testing.assert_array_equal(restored.predict(X), network.predict(X))
+    pair.freeze()
+    network.loss_and_gradient(X, Y, None, 1 / 6)
+    assert not any(grad.any() for grad in pair.grads)
+    assert network.layers[1].grads[0].any()
+
+
+def test_bidirectional_layers_must_agree():
+    with pytest.raises(ValueError, match="same n_timesteps; got 4 and 5"):
+        Bidirectional(LSTM(4, 2, 3), LSTM(5, 2, 3, reverse=True))

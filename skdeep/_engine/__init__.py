@@ -31,7 +31,7 @@ from skdeep._engine.network import Network
 from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
 from skdeep._engine.progress import Monitor, format_duration
-from skdeep._engine.recurrent import GRU, LSTM, SimpleRNN
+from skdeep._engine.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from skdeep._engine.solvers import (
     LBFGSTrainer,
     MinibatchTrainer,
@@ -46,6 +46,7 @@ __all__ = [
     "Activation",
     "AvgPool1D",
     "AvgPool2D",
+    "Bidirectional",
     "Conv1D",
     "Conv2D",
     "Dataset",

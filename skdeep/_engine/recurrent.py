@@ -594,3 +594,119 @@ class GRU(_Recurrent):
         # the reset and update blocks are the same on both sides
         dZx4[first:, :, :2] = dZh4[first:, :, :2]
         return dZx, dZh
+
+
+class Bidirectional(Layer):
+    """Two recurrent layers on the same input, their outputs side by side.
+
+    The usual pair is a layer and its ``reverse=True`` twin: each output
+    step then sees the whole sequence, what came before it through the
+    first layer and what comes after it through the second.  With
+    ``return_sequences`` each step's output is ``[h_t, h'_t]`` (sizes
+    ``H + H'``), else the two last hidden states, ``h'`` the one after
+    reading step 0 when the second layer runs in reverse.
+
+    Parameters
+    ----------
+    forward_layer, backward_layer : SimpleRNN, LSTM or GRU
+        Same ``n_timesteps``, ``n_features`` and ``return_sequences``.
+
+    Notes
+    -----
+    The parameters are the first layer's then the second's; the network's
+    per-layer gradient norm, which reads a layer's first array, sees the
+    first layer's ``W_x`` only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep._engine import LOSSES, Network
+    >>> layer = Bidirectional(LSTM(5, 2, 3), LSTM(5, 2, 3, reverse=True))
+    >>> net = Network([layer], LOSSES["squared_error"]())
+    >>> net.initialize("glorot", np.random.default_rng(0))
+    >>> layer.output_shape, layer.forward(np.ones((4, 10))).shape
+    ((6,), (4, 6))
+    """
+
+    owns_output = True
+
+    def __init__(self, forward_layer, backward_layer):
+        super().__init__()
+        for name in ("n_timesteps", "n_features", "return_sequences"):
+            first, second = getattr(forward_layer, name), getattr(backward_layer, name)
+            if first != second:
+                raise ValueError(
+                    f"The two layers of a Bidirectional layer must have the same "
+                    f"{name}; got {first!r} and {second!r}."
+                )
+        self.forward_layer = forward_layer
+        self.backward_layer = backward_layer
+
+    @property
+    def layers(self):
+        return (self.forward_layer, self.backward_layer)
+
+    @property
+    def output_shape(self):
+        """Like a recurrent layer's, with the two hidden sizes added."""
+        size = self.forward_layer.hidden_size + self.backward_layer.hidden_size
+        if self.forward_layer.return_sequences:
+            return (self.forward_layer.n_timesteps, size)
+        return (size,)
+
+    @property
+    def n_out(self):
+        """Number of output values per sample."""
+        return int(np.prod(self.output_shape))
+
+    def multiply_adds(self):
+        """Multiply-adds per sample of a forward pass."""
+        return sum(layer.multiply_adds() for layer in self.layers)
+
+    def param_specs(self):
+        return [spec for layer in self.layers for spec in layer.param_specs()]
+
+    def _share(self):
+        """Hand each layer its views of the parameters and the trainable flag."""
+        n_first = len(self.forward_layer.param_specs())
+        self.forward_layer.params = self.params[:n_first]
+        self.forward_layer.grads = self.grads[:n_first]
+        self.backward_layer.params = self.params[n_first:]
+        self.backward_layer.grads = self.grads[n_first:]
+        for layer in self.layers:
+            layer.trainable = self.trainable
+
+    def initialize(self, initializer, rng, activation, init_scale):
+        self._share()
+        for layer in self.layers:
+            layer.initialize(initializer, rng, activation, init_scale)
+
+    def _split(self, Y, n):
+        """``(first, second)`` views of an output-shaped array ``Y``."""
+        H = self.forward_layer.hidden_size
+        steps = Y.reshape(n, -1, self.output_shape[-1])
+        return steps[:, :, :H], steps[:, :, H:]
+
+    def forward(self, X, training=False):
+        self._share()
+        n = X.shape[0]
+        out = self._buffer("out", n, self.n_out, self.params[0].dtype)
+        for layer, part in zip(self.layers, self._split(out, n), strict=True):
+            part[...] = layer.forward(X, training).reshape(part.shape)
+        return out
+
+    def backward(self, dY, need_input_grad=True):
+        self._share()
+        n = dY.shape[0]
+        dX = None
+        keys = ("dY_first", "dY_second")
+        for key, layer, part in zip(keys, self.layers, self._split(dY, n), strict=True):
+            dY_layer = self._buffer(key, n, layer.n_out, dY.dtype)
+            dY_layer.reshape(part.shape)[...] = part
+            dX_layer = layer.backward(dY_layer, need_input_grad)
+            if dX is None and dX_layer is not None:
+                dX = self._buffer("dX", n, dX_layer.shape[1], dY.dtype)
+                dX[...] = dX_layer
+            elif dX_layer is not None:
+                dX += dX_layer
+        return dX

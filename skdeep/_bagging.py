@@ -115,14 +115,15 @@ def validate_fit_data(ensemble, X, y, sample_weight, warm):
         Validated; ``sample_weight`` an array of float64 or None.
     """
     base = ensemble._base_estimator()
-    sparse = get_tags(base).input_tags.sparse
+    input_tags = get_tags(base).input_tags
     regression = not is_classifier(base)
     X, y = validate_data(
         ensemble,
         X,
         y,
         reset=not warm,  # added members must take the features of the others
-        accept_sparse=["csr", "csc"] if sparse else False,
+        accept_sparse=["csr", "csc"] if input_tags.sparse else False,
+        allow_nd=input_tags.three_d_array,  # images and sequences
         dtype=None,
         multi_output=regression,
         y_numeric=regression,
@@ -676,7 +677,7 @@ def spread(outputs):
 def tags_like_members(tags, base):
     """The ensemble's ``tags``, updated to be those of its members.
 
-    Classifier or regressor, target and sparse-input tags follow ``base``;
+    Classifier or regressor, target, sparse and N-d input tags follow ``base``;
     a classifier ensemble fits one column of labels, so is never multi-label.
     """
     base = get_tags(base)
@@ -685,6 +686,7 @@ def tags_like_members(tags, base):
     tags.regressor_tags = copy.deepcopy(base.regressor_tags)
     tags.target_tags = copy.deepcopy(base.target_tags)
     tags.input_tags.sparse = base.input_tags.sparse
+    tags.input_tags.three_d_array = base.input_tags.three_d_array
     if tags.classifier_tags is not None:
         tags.classifier_tags.multi_label = False
     return tags

@@ -147,6 +147,14 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
         settings["early_stopping"] = self.early_stopping and self.solver != "lbfgs"
         return TrainingConfig(**settings)
 
+    # what validate_data accepts: the dense families take sparse matrices
+    _accept_sparse = ("csr", "csc")
+
+    def _as_rows(self, X, reset):
+        """``X`` as rows of features before validation (N-D families flatten
+        it here); ``reset`` is True when a new network is fitted."""
+        return X
+
     def _store_params(self, params):
         """``__init__`` helper: store every constructor argument unchanged."""
         for name, value in params.items():
@@ -217,8 +225,9 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
         if incremental:
             self._check_partial_fit_params()
         dtype = self._network.dtype if continuing else [np.float64, np.float32]
+        X = self._as_rows(X, reset=not continuing)
         X, y = validate_data(self, X, y, reset=not continuing, dtype=dtype,
-                             accept_sparse=["csr", "csc"], multi_output=True,
+                             accept_sparse=self._accept_sparse, multi_output=True,
                              y_numeric=self._y_numeric)  # fmt: skip
         y = self._target_array(y)
         if sample_weight is not None:
@@ -260,9 +269,10 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
                 stratify=run.targets.labels(run.data.Y),
             )  # fmt: skip
             return make_validation(held_out, score)
+        X_val = self._as_rows(X_val, reset=False)
         X_val, y_val = validate_data(self, X_val, y_val, reset=False,
                                      dtype=run.data.dtype, multi_output=True,
-                                     accept_sparse=["csr", "csc"],
+                                     accept_sparse=self._accept_sparse,
                                      y_numeric=self._y_numeric)  # fmt: skip
         Y_val = run.targets.encode(self._target_array(y_val)).astype(X_val.dtype)
         sw = check_sample_weight(sample_weight_val, X_val, X_val.dtype)
@@ -279,22 +289,12 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
 
     def _check_layout(self, architecture):
         """A warm start or partial fit keeps the fitted parameters' shapes."""
-        fitted = self._fitted_architecture
-        if architecture.layout == fitted.layout:
-            return
-        if architecture.skip_inputs != fitted.skip_inputs:
+        change = architecture.layout_change(self._fitted_architecture, self._size_name)
+        if change is not None:
             raise ValueError(
-                "warm_start and partial_fit continue the fitted network, which "
-                f"{'has' if fitted.skip_inputs else 'has no'} input skip "
-                "connections; changing pretraining to or from "
-                "'greedy_with_inputs' needs a new network: set warm_start=False."
+                f"warm_start and partial_fit continue the fitted network, {change}; "
+                "set warm_start=False to train a new network."
             )
-        raise ValueError(
-            f"warm_start and partial_fit continue the fitted network, whose hidden "
-            f"layers have {fitted.hidden_layer_sizes} units, but {self._size_name} "
-            f"now asks for {architecture.hidden_layer_sizes}; set warm_start=False "
-            "to train a new network."
-        )
 
     def _commit(self, run, outcome):
         """Assign the fitted state (the only place that does)."""
@@ -318,7 +318,7 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
         if not run.continuing:
             self.restart_losses_ = outcome.restart_losses
             self.best_restart_ = int(np.argmin(outcome.restart_losses))
-        self.n_layers_ = len(run.architecture.hidden_layer_sizes) + 2
+        self.n_layers_ = run.architecture.n_layers
         self.n_outputs_ = run.targets.n_outputs
         self.out_activation_ = outcome.network.loss.out_activation
 
@@ -367,8 +367,9 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
 
     def _network_output(self, X, n_layers=None):
         check_is_fitted(self)
+        X = self._as_rows(X, reset=False)
         X = validate_data(self, X, reset=False, dtype=self._network.dtype,
-                          accept_sparse=["csr", "csc"])  # fmt: skip
+                          accept_sparse=self._accept_sparse)  # fmt: skip
         rows = min(X.shape[0], PREDICT_CHUNK_ROWS)
         with network_threads(rows * self._fitted_architecture.multiply_adds_per_row()):
             return predict_in_chunks(self._network, X, self.scaler_, n_layers)

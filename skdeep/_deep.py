@@ -25,6 +25,19 @@ from skdeep.utils._compat import Interval, StrOptions
 from skdeep.utils._docstrings import fill_doc
 
 
+def positive_ints(value, name):
+    """``value`` (a positive int or a sequence of them) as a tuple of ints."""
+    sizes = np.atleast_1d(np.asarray(value, dtype=object))
+    whole = all(
+        isinstance(size, Integral) and not isinstance(size, bool) for size in sizes
+    )
+    if sizes.ndim != 1 or len(sizes) == 0 or not whole or min(sizes) < 1:
+        raise ValueError(
+            f"{name} must be a positive int or a sequence of them, got {value!r}."
+        )
+    return tuple(int(size) for size in sizes)
+
+
 class _DenseNetwork(BaseNetwork):
     """Fully connected hidden layers, with dropout, pre-training and clipping."""
 
@@ -45,16 +58,7 @@ class _DenseNetwork(BaseNetwork):
     _size_name = "hidden_layer_sizes"
 
     def _hidden_layer_sizes(self):
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=object))
-        whole = all(
-            isinstance(size, Integral) and not isinstance(size, bool) for size in sizes
-        )
-        if sizes.ndim != 1 or len(sizes) == 0 or not whole or min(sizes) < 1:
-            raise ValueError(
-                f"{self._size_name} must be a positive int or a sequence of them, "
-                f"got {self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(size) for size in sizes)
+        return positive_ints(self.hidden_layer_sizes, self._size_name)
 
     def _dropout_rates(self, n_layers):
         rates = np.asarray(self.dropout, dtype=float)

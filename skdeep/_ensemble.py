@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -361,8 +361,9 @@ class BaggedNetEnsemble(CallbackSupportMixin, DocLinkMixin, BaseEstimator):
     def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, dtype=None, accept_sparse=["csr", "csc"]
-        )
+            self, X, reset=False, dtype=None, accept_sparse=["csr", "csc"],
+            allow_nd=get_tags(self._base_estimator()).input_tags.three_d_array,
+        )  # fmt: skip
         classes = self.classes_ if self._is_classifier else None
         members = self.estimators_
         if self.combine == "best":

@@ -33,6 +33,10 @@ NETWORK = {
 DEEP = {"hidden_layer_sizes": (12, 8), "max_iter": 50, "learning_rate_init": 0.01,
         "random_state": 0}  # fmt: skip
 MEMBER = {"n_hidden": 8, "solver": "lbfgs", "max_iter": 50}
+CONV = {"filters": (4,), "hidden_layer_sizes": (8,), "max_iter": 30,
+        "learning_rate_init": 0.01, "random_state": 0}  # fmt: skip
+RECURRENT = {"hidden_size": 6, "max_iter": 30, "learning_rate_init": 0.01,
+             "random_state": 0}  # fmt: skip
 INSTANCES = {
     "BaggedNetEnsemble": [
         {
@@ -54,6 +58,14 @@ INSTANCES = {
             "random_state": 0,
         },
     ],
+    "ConvNetClassifier": [
+        CONV,
+        {**CONV, "filters": (3, 4), "pooling": "avg", "solver": "lbfgs"},
+    ],
+    "ConvNetRegressor": [
+        {**CONV, "filters": (8,), "dropout": 0.1, "kernel_size": 2, "max_iter": 60},
+        {**CONV, "pool_size": 1, "hidden_layer_sizes": (), "solver": "lbfgs"},
+    ],
     "DeepFFNClassifier": [
         {**DEEP, "dropout": 0.1},
         {
@@ -74,6 +86,20 @@ INSTANCES = {
     ],  # fmt: skip
     "FeedForwardClassifier": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
     "FeedForwardRegressor": [NETWORK, {**NETWORK, "solver": "lbfgs"}],
+    "RecurrentClassifier": [
+        RECURRENT,
+        {**RECURRENT, "cell": "gru", "solver": "lbfgs", "max_iter": 15},
+    ],
+    "RecurrentRegressor": [
+        {**RECURRENT, "cell": "rnn", "bidirectional": True, "dropout": 0.1},
+        {
+            **RECURRENT,
+            "n_layers": 2,
+            "hidden_layer_sizes": (4,),
+            "solver": "lbfgs",
+            "max_iter": 100,
+        },  # fmt: skip
+    ],
     "PPRRegressor": [
         {"n_terms": 2, "random_state": 0},
         {"n_terms": 1, "max_terms": 2, "smoother": "supsmu", "random_state": 0},
@@ -97,7 +123,7 @@ def _instances():
 def _expected_failed_checks(estimator):
     if isinstance(estimator, skdeep.BaggedNetEnsemble):
         return _ensemble_expected_failures(estimator)
-    if isinstance(estimator, skdeep.DeepFFNClassifier | skdeep.DeepFFNRegressor):
+    if hasattr(estimator, "dropout"):  # the DeepFFN family and its kin
         return _deep_expected_failures(estimator)
     if not isinstance(estimator, skdeep.PPRRegressor):
         return {}
@@ -145,6 +171,21 @@ def _deep_expected_failures(estimator):
             "the two fits differ by construction."
         )
         return dict.fromkeys(equivalence, reason)
+    recurrent = isinstance(
+        estimator, skdeep.RecurrentClassifier | skdeep.RecurrentRegressor
+    )
+    if recurrent and estimator.solver == "lbfgs" and estimator.max_iter > 20:
+        reason = (
+            "Equivalent in exact arithmetic: on this check's data the weighted "
+            "and repeated fits' parameters differ by 2e-16 after one L-BFGS "
+            "iteration, 2e-14 after 10 and 1e-12 after 20 (measured with GRU "
+            "and tanh cells). The recurrence amplifies rounding differences "
+            "about tenfold every five iterations, so the 100 iterations this "
+            "instance needs to pass check_regressors_train leave predictions "
+            "further apart than the check's 1e-7 (the 15-iteration instance "
+            "passes)."
+        )
+        return {equivalence[0]: reason}
     if estimator.pretraining == "greedy_with_inputs":
         reason = (
             "Equivalent in exact arithmetic; on sparse input the rounding "

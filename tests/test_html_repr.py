@@ -12,11 +12,15 @@ from skdeep.utils._mixins import doc_version_url
 
 ESTIMATORS = [
     skdeep.BaggedNetEnsemble,
+    skdeep.ConvNetClassifier,
+    skdeep.ConvNetRegressor,
     skdeep.DeepFFNClassifier,
     skdeep.DeepFFNRegressor,
     skdeep.FeedForwardClassifier,
     skdeep.FeedForwardRegressor,
     skdeep.PPRRegressor,
+    skdeep.RecurrentClassifier,
+    skdeep.RecurrentRegressor,
 ]
 PAGES = "https://skdeep.readthedocs.io/en/{}/generated/skdeep.{}.html"
 # newer scikit-learn (not 1.6) draws a parameter table linking into the page

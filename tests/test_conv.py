@@ -1,0 +1,141 @@
+"""ConvNetClassifier and ConvNetRegressor: shapes, conventions and learning."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skdeep import BaggedNetEnsemble, ConvNetClassifier, ConvNetRegressor
+
+SMALL = {"filters": (4, 8), "hidden_layer_sizes": (16,), "max_iter": 15,
+         "batch_size": 50, "learning_rate_init": 0.01, "random_state": 0}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:600], y[:600]
+
+
+def test_images_and_their_rows_give_the_same_model(digits):
+    X, y = digits
+    images = ConvNetClassifier(**SMALL).fit(X.reshape(-1, 8, 8, 1), y)
+    rows = ConvNetClassifier(**SMALL, input_shape=(8, 8, 1)).fit(X, y)
+    assert images.input_shape_ == rows.input_shape_ == (8, 8, 1)
+    assert images.n_features_in_ == rows.n_features_in_ == 64
+    np.testing.assert_array_equal(images.predict_proba(X), rows.predict_proba(X))
+    # a fitted image model also takes rows, and images without the channel axis
+    np.testing.assert_array_equal(
+        images.predict(X), images.predict(X.reshape(-1, 8, 8))
+    )
+
+
+def test_convolution_learns_digits_with_few_parameters(digits):
+    X, y = digits
+    net = ConvNetClassifier(**{**SMALL, "max_iter": 40}, input_shape=(8, 8, 1))
+    net.fit(X[:450], y[:450])
+    assert net.score(X[450:], y[450:]) > 0.8
+    kernels = [kernel.shape for kernel in net.filters_]
+    assert kernels == [(3, 3, 1, 4), (3, 3, 4, 8)]
+    # 'same' padding and two pools of 2: 8 -> 4 -> 2, times 8 channels
+    assert net.transform(X[:5]).shape == (5, 2 * 2 * 8)
+    assert net.coefs_[0].shape == (9, 4)  # the im2col view: fan-in x filters
+    assert net.n_layers_ == 5
+
+
+def test_rows_without_input_shape_are_one_channel_signals():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 20))
+    y = X[:, 5:9].sum(axis=1)
+    net = ConvNetRegressor(filters=(6,), kernel_size=4, pool_size=1,
+                           hidden_layer_sizes=(), max_iter=80,
+                           learning_rate_init=0.01, random_state=0)  # fmt: skip
+    net.fit(X[:250], y[:250])
+    assert net.input_shape_ == (20, 1)
+    assert net.score(X[250:], y[250:]) > 0.9
+    assert net.filters_[0].shape == (4, 1, 6)
+
+
+def test_each_channel_is_standardised_as_a_whole():
+    rng = np.random.default_rng(0)
+    images = np.stack([rng.normal(5, 1, (40, 6, 6)), rng.normal(-300, 50, (40, 6, 6))],
+                      axis=-1)  # fmt: skip
+    before = images.copy()
+    y = rng.integers(0, 2, 40)
+    net = ConvNetClassifier(filters=(2,), max_iter=2, random_state=0).fit(images, y)
+    np.testing.assert_array_equal(images, before)  # the caller's data untouched
+    means = net.scaler_.mean_.reshape(36, 2)
+    scales = net.scaler_.scale_.reshape(36, 2)
+    np.testing.assert_allclose(means, np.broadcast_to(images.mean((0, 1, 2)), (36, 2)))
+    np.testing.assert_allclose(scales, np.broadcast_to(images.std((0, 1, 2)), (36, 2)))
+
+
+def test_shapes_that_do_not_fit_are_named(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"input_shape=\(8, 7, 1\) holds 56 values"):
+        ConvNetClassifier(input_shape=(8, 7, 1)).fit(X, y)
+    with pytest.raises(ValueError, match=r"samples of shape \(8, 8, 1\), but "):
+        ConvNetClassifier(input_shape=(4, 16, 1)).fit(X.reshape(-1, 8, 8, 1), y)
+    with pytest.raises(ValueError, match=r"channels last; X's samples have shape"):
+        ConvNetClassifier().fit(X.reshape(-1, 2, 2, 4, 4), y)
+    with pytest.raises(ValueError, match="input_shape must be a positive int"):
+        ConvNetClassifier(input_shape=(8, -8)).fit(X, y)
+    with pytest.raises(ValueError, match="kernel_size must be an int or one per"):
+        ConvNetClassifier(kernel_size=(3, 3, 3), input_shape=(8, 8, 1)).fit(X, y)
+    with pytest.raises(ValueError, match="do not fit samples of shape"):
+        ConvNetClassifier(padding="valid", kernel_size=5, input_shape=(8, 8, 1)).fit(
+            X, y
+        )
+    net = ConvNetClassifier(**SMALL).fit(X.reshape(-1, 8, 8, 1), y)
+    with pytest.raises(ValueError, match=r"fitted on samples of shape \(8, 8, 1\)"):
+        net.predict(X.reshape(-1, 4, 16, 1))
+    with pytest.raises(ValueError, match="expecting 64 features"):
+        net.predict(X[:, :60])
+
+
+def test_warm_start_keeps_the_fitted_blocks(digits):
+    X, y = digits
+    net = ConvNetClassifier(**SMALL, input_shape=(8, 8, 1)).fit(X, y)
+    net.set_params(warm_start=True, max_iter=2, activation="tanh")
+    net.fit(X, y)  # an activation may change
+    net.set_params(filters=(4, 6))
+    with pytest.raises(ValueError, match=r"filters=\(4, 8\) \(now \(4, 6\)\)"):
+        net.fit(X, y)
+    assert net.filters_[1].shape[-1] == 8  # the failed fit changed nothing
+
+
+def test_n_d_input_in_search_pipeline_and_ensemble(digits):
+    X, y = digits
+    images = X[:300].reshape(-1, 8, 8, 1)
+    small = {**SMALL, "max_iter": 15}
+    search = GridSearchCV(ConvNetClassifier(**small), {"pooling": ["max", "avg"]}, cv=2)
+    search.fit(images, y[:300])
+    assert search.best_params_["pooling"] in ("max", "avg")
+    scores = cross_val_score(ConvNetClassifier(**small), images, y[:300], cv=3)
+    assert scores.min() > 0.5
+    scale = FunctionTransformer(lambda Z: Z / 16)  # keeps the images' shape
+    pipe = make_pipeline(scale, ConvNetClassifier(**small)).fit(images, y[:300])
+    assert pipe.score(images, y[:300]) > 0.7
+    ensemble = BaggedNetEnsemble(ConvNetClassifier(**small), n_estimators=2,
+                                 random_state=0).fit(images, y[:300])  # fmt: skip
+    assert ensemble.predict_proba(images).shape == (300, 10)
+    assert ensemble.estimators_[0].input_shape_ == (8, 8, 1)
+
+
+def test_partial_fit_pickle_and_float32(digits):
+    X, y = digits
+    images = X.reshape(-1, 8, 8, 1).astype(np.float32)
+    net = ConvNetClassifier(**SMALL)
+    for start in range(0, 600, 200):
+        net.partial_fit(images[start : start + 200], y[start : start + 200],
+                        classes=np.arange(10))  # fmt: skip
+    assert net.n_iter_ == 3
+    assert net.transform(images[:3]).dtype == np.float32
+    clone = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(
+        clone.predict_proba(images), net.predict_proba(images)
+    )

@@ -1,4 +1,4 @@
-"""fetch_affordability: the parser on small files, the checksum and the cache."""
+"""fetch_affordability (parser, checksum, cache) and the make_cbf generator."""
 
 import csv
 import hashlib
@@ -7,7 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skdeep.datasets import _affordability, fetch_affordability, get_data_home
+from skdeep.datasets import (
+    _affordability,
+    fetch_affordability,
+    get_data_home,
+    make_cbf,
+)
 from skdeep.datasets._affordability import FILENAME, read_affordability
 
 HEADER = ["RegionID", "RegionName", "SizeRank", "Index",
@@ -150,3 +155,97 @@ def test_the_2017q1_release():
     if bunch.frame is not None:
         assert bunch.frame.shape == (963, 158)
         assert (bunch.frame["Index"] == "Mortgage Affordability").sum() == 323
+
+
+# make_cbf: the generator of the cylinder-bell-funnel problem
+
+
+def _events(X):
+    """Each noiseless series' event: (first, last) columns where it is non-zero."""
+    nonzero = X != 0
+    first = nonzero.argmax(axis=1)
+    last = X.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1)
+    return first, last
+
+
+def test_cbf_shapes_dtype_and_balanced_classes():
+    X, y = make_cbf(n_samples=11, n_timesteps=40, random_state=0)
+    assert X.shape == (11, 40) and X.dtype == np.float64
+    assert y.shape == (11,) and np.issubdtype(y.dtype, np.integer)
+    assert np.bincount(y).tolist() == [4, 4, 3]
+    assert np.bincount(make_cbf(n_samples=1, random_state=0)[1]).tolist() == [1]
+    assert np.all(np.isfinite(X))
+
+
+def test_cbf_same_seed_same_data_and_shuffle_only_reorders():
+    X, y = make_cbf(n_samples=30, random_state=3)
+    X_again, y_again = make_cbf(n_samples=30, random_state=np.random.RandomState(3))
+    np.testing.assert_array_equal(X, X_again)
+    np.testing.assert_array_equal(y, y_again)
+    assert not np.allclose(X, make_cbf(n_samples=30, random_state=4)[0])
+    X_ordered, y_ordered = make_cbf(n_samples=30, shuffle=False, random_state=3)
+    assert y_ordered.tolist() == [0] * 10 + [1] * 10 + [2] * 10
+    assert not np.array_equal(y, y_ordered)
+    order = np.lexsort(X.T[::-1])
+    order_ordered = np.lexsort(X_ordered.T[::-1])
+    np.testing.assert_array_equal(X[order], X_ordered[order_ordered])
+    np.testing.assert_array_equal(y[order], y_ordered[order_ordered])
+
+
+@pytest.mark.parametrize("n_timesteps", [16, 128, 300])
+def test_cbf_noiseless_events_follow_the_definition(n_timesteps):
+    X, y = make_cbf(n_samples=300, n_timesteps=n_timesteps, noise=0, shuffle=False)
+    scale = n_timesteps / 128
+    first, last = _events(X)
+    # column j is time j + 1; a in scale * [16, 32], b - a in scale * [32, 96]
+    assert np.all(first + 1 >= 16 * scale) and np.all(first + 1 <= np.ceil(32 * scale))
+    assert np.all(last - first >= 32 * scale - 1)
+    assert np.all(last - first <= 96 * scale)
+    # and they cover most of those ranges
+    assert np.ptp(first) >= 0.8 * 16 * scale - 1
+    assert np.ptp(last - first) >= 0.8 * 64 * scale - 1
+    for row, label in enumerate(y):
+        event = X[row, first[row] : last[row] + 1]
+        steps = np.diff(event)
+        if label == 0:
+            np.testing.assert_allclose(steps, 0, atol=1e-12)
+        else:
+            # a straight ramp: equal steps, up for a bell, down for a funnel
+            np.testing.assert_allclose(steps, steps[0], rtol=1e-9)
+            assert np.sign(steps[0]) == (1 if label == 1 else -1)
+        height = event[0] if label != 1 else event[-1]
+        assert 0 < height < 12
+
+
+def test_cbf_class_means_have_the_three_shapes():
+    X, y = make_cbf(n_samples=900, random_state=0)
+    inside = slice(31, 48)  # times 32 to 48 lie in every event
+    for label in range(3):
+        mean = X[y == label].mean(axis=0)
+        assert np.abs(mean[:15]).max() < 0.3  # before any event: noise alone
+        slope, level = np.polyfit(np.arange(17), mean[inside], 1)
+        if label == 0:
+            assert abs(slope) < 0.01 and abs(level - 6) < 0.3
+        else:
+            assert (slope > 0.02) if label == 1 else (slope < -0.02)
+    assert abs(X[:, :15].std() - 1) < 0.05
+    X_noisier, _ = make_cbf(n_samples=300, noise=2.5, random_state=0)
+    assert abs(X_noisier[:, :15].std() - 2.5) < 0.1
+
+
+@pytest.mark.parametrize(
+    "parameters, message",
+    [
+        ({"n_samples": 0}, "n_samples must be an integer >= 1, got 0"),
+        ({"n_samples": 2.5}, "n_samples must be an integer >= 1, got 2.5"),
+        ({"n_samples": True}, "n_samples must be an integer >= 1, got True"),
+        ({"n_timesteps": 15}, "n_timesteps must be an integer >= 16.* got 15"),
+        ({"n_timesteps": "128"}, "n_timesteps must be an integer >= 16.* got '128'"),
+        ({"noise": -0.1}, "noise must be a finite number >= 0, got -0.1"),
+        ({"noise": np.nan}, "noise must be a finite number >= 0, got nan"),
+        ({"noise": np.inf}, "noise must be a finite number >= 0, got inf"),
+    ],
+)
+def test_cbf_parameter_errors(parameters, message):
+    with pytest.raises(ValueError, match=message):
+        make_cbf(**parameters)

@@ -289,7 +289,9 @@ class ConvNetClassifier(
     >>> from skdeep import ConvNetClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> images = X.reshape(-1, 8, 8, 1)
-    >>> net = ConvNetClassifier(filters=(8, 16), max_iter=20, random_state=0)
+    >>> net = ConvNetClassifier(filters=(8, 16), learning_rate_init=0.01,
+    ...                         early_stopping=True, n_iter_no_change=5,
+    ...                         random_state=0)
     >>> net.fit(images[:1000], y[:1000]).score(images[1000:], y[1000:]) > 0.9
     True
     >>> net.filters_[0].shape  # 3 x 3 kernels, 1 channel in, 8 out
@@ -404,9 +406,9 @@ class ConvNetRegressor(
     >>> signals = rng.normal(size=(500, 32))  # rows: 1-channel signals
     >>> y = signals[:, 10:14].sum(axis=1)  # a local feature
     >>> net = ConvNetRegressor(filters=(8,), kernel_size=4, pool_size=1,
-    ...                        hidden_layer_sizes=(), max_iter=60,
-    ...                        random_state=0).fit(signals[:400], y[:400])
-    >>> net.score(signals[400:], y[400:]) > 0.9
+    ...                        hidden_layer_sizes=(), learning_rate_init=0.01,
+    ...                        random_state=0)
+    >>> net.fit(signals[:400], y[:400]).score(signals[400:], y[400:]) > 0.9
     True
     >>> net.input_shape_
     (32, 1)

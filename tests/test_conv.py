@@ -11,6 +11,12 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skdeep import BaggedNetEnsemble, ConvNetClassifier, ConvNetRegressor
 
+# These tests stop training early on purpose; any other ConvergenceWarning
+# (a divergence above all) still shows.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Solver .* maximum iterations:sklearn.exceptions.ConvergenceWarning"
+)
+
 SMALL = {"filters": (4, 8), "hidden_layer_sizes": (16,), "max_iter": 15,
          "batch_size": 50, "learning_rate_init": 0.01, "random_state": 0}  # fmt: skip
 

@@ -8,6 +8,12 @@ from sklearn.model_selection import cross_val_score
 
 from skdeep import BaggedNetEnsemble, RecurrentClassifier, RecurrentRegressor
 
+# These tests stop training early on purpose; any other ConvergenceWarning
+# (a divergence above all) still shows.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Solver .* maximum iterations:sklearn.exceptions.ConvergenceWarning"
+)
+
 QUICK = {"hidden_size": 8, "max_iter": 10, "learning_rate_init": 0.01,
          "random_state": 0}  # fmt: skip
 

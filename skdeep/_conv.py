@@ -203,8 +203,9 @@ filters : int or tuple of int, default=(16, 32)
         Shape of one sample, channels last: ``(length, channels)`` for
         signals, ``(height, width, channels)`` for images. Needed when X is
         given as rows (a 64-pixel row of ``load_digits`` is an image with
-        ``input_shape=(8, 8, 1)``); None takes the shape of N-D X, and rows
-        of 2-D X as signals of one channel.
+        ``input_shape=(8, 8, 1)``; ``(8, 8)`` would be a signal of 8 steps
+        with 8 channels); None takes the shape of N-D X, and rows of 2-D X
+        as signals of one channel.
 
     dropout : float or sequence of float, default=0.0
         Inverted dropout after each block and each dense hidden layer (one

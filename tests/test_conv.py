@@ -145,3 +145,46 @@ def test_partial_fit_pickle_and_float32(digits):
     np.testing.assert_array_equal(
         clone.predict_proba(images), net.predict_proba(images)
     )
+
+
+def _one_sgd_step(cls, X, y, **params):
+    """theta moved by one full-batch SGD step (from the same initial weights)."""
+    common = dict(solver="sgd", momentum=0.0, max_iter=1, batch_size=len(y),
+                  shuffle=False, alpha=0.0, random_state=0, **params)  # fmt: skip
+    start = cls(learning_rate_init=1e-300, **common).fit(X, y)._network.theta
+    return cls(learning_rate_init=0.1, **common).fit(X, y)._network.theta - start
+
+
+def test_clip_norm_bounds_the_step(digits):
+    X, y = digits
+    images = X.reshape(-1, 8, 8, 1)
+    clipped = _one_sgd_step(ConvNetClassifier, images, y, filters=(4,), clip_norm=0.01)
+    assert np.linalg.norm(clipped) == pytest.approx(0.1 * 0.01, rel=1e-6)
+    free = _one_sgd_step(ConvNetClassifier, images, y, filters=(4,))
+    assert np.linalg.norm(free) > 10 * 0.1 * 0.01
+
+
+@pytest.mark.parametrize(
+    "activation",
+    ["relu", "logistic", "tanh", "identity", "leaky_relu", "elu", "softplus"],
+)
+@pytest.mark.parametrize("init", ["glorot", "he", "uniform"])
+def test_every_activation_and_initialiser(digits, activation, init):
+    X, y = digits
+    net = ConvNetClassifier(filters=(3,), hidden_layer_sizes=(8,), max_iter=3,
+                            activation=activation, init=init, dropout=0.2,
+                            batch_size=50, learning_rate_init=0.01,
+                            random_state=0)  # fmt: skip
+    net.fit(X[:200].reshape(-1, 8, 8, 1), y[:200])
+    assert np.isfinite(net.loss_curve_).all()
+    assert net.loss_curve_[-1] < net.loss_curve_[0]
+    # one gradient norm per parameterised layer (conv, dense, output) and epoch
+    assert net.grad_norms_.shape == (3, 3)
+    assert (net.grad_norms_ > 0).all()
+    if init == "uniform":  # the course's rule: every weight in [-0.7, 0.7]
+        first = ConvNetClassifier(filters=(3,), init=init, max_iter=1,
+                                  learning_rate_init=1e-300,
+                                  random_state=0)  # fmt: skip
+        kernel = first.fit(X[:50].reshape(-1, 8, 8, 1), y[:50]).filters_[0]
+        assert np.abs(kernel).max() <= 0.7
+        assert np.abs(kernel).max() > 0.5

@@ -105,3 +105,19 @@ def test_ensemble_cross_validation_and_pickle():
     clone = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(clone.predict(X), net.predict(X))
     assert net.transform(X[:2].astype(np.float32)).dtype == np.float32
+
+
+def test_clip_norm_and_gradient_norms():
+    X, y = _first_step_sign(100, 6)
+    common = dict(solver="sgd", momentum=0.0, max_iter=1, batch_size=100,
+                  shuffle=False, alpha=0.0, random_state=0, hidden_size=5)  # fmt: skip
+    start = RecurrentClassifier(learning_rate_init=1e-300, **common).fit(X, y)
+    theta = start._network.theta
+    clipped = RecurrentClassifier(learning_rate_init=0.1, clip_norm=0.01, **common)
+    moved = np.linalg.norm(clipped.fit(X, y)._network.theta - theta)
+    assert moved == pytest.approx(0.1 * 0.01, rel=1e-6)
+    free = RecurrentClassifier(learning_rate_init=0.1, **common).fit(X, y)
+    assert np.linalg.norm(free._network.theta - theta) > 10 * moved
+    # one norm per parameterised layer (recurrent, output) per epoch
+    assert free.grad_norms_.shape == (1, 2)
+    assert (free.grad_norms_ > 0).all()

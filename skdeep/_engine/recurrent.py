@@ -185,7 +185,7 @@ class _Recurrent(Layer):
         """
         W_x, W_h, b = self.params
         F, width = W_x.shape
-        scale = np.repeat(np.asarray(self.column_scale, W_x.dtype), self.hidden_size)
+        scale = self._gate_vector(self.column_scale)
         W_in = self._buffer("scaled_W_x", F + 1, width, W_x.dtype)
         np.multiply(W_x, scale, out=W_in[:F])
         np.multiply(b, scale, out=W_in[F])
@@ -194,6 +194,10 @@ class _Recurrent(Layer):
         W_h_scaled = self._buffer("scaled_W_h", self.hidden_size, width, W_x.dtype)
         np.multiply(W_h, scale, out=W_h_scaled)
         return W_in, W_h_scaled
+
+    def _gate_vector(self, values):
+        """One value per gate, each repeated over the gate's columns."""
+        return np.repeat(np.asarray(values, self.params[0].dtype), self.hidden_size)
 
     # --------------------------------------------------------------- backward
 
@@ -425,42 +429,36 @@ class LSTM(_Recurrent):
             np.multiply(o, tanh_cells[s], out=hs[s + 1])
         self._cache.update(cell=cells, tanh_cell=tanh_cells)
 
-    def _slopes(self, n, first):
-        """Per-step factors of the gate deltas, for all steps at once.
+    def _slopes(self, s, n, shift):
+        """Factors of step ``s``'s gate deltas, ``(K, K_d)`` in reused buffers.
 
-        ``dZ[i, f, g] = dc * K_c`` and ``dZ[o] = dh * K_o``, and the state's
-        own ``dc_t = f_{t+1} dc_{t+1} + dh_t * K_d``.
+        ``dZ[i, f, g] = dc * K[i, f, g]`` and ``dZ[o] = dh * K[o]``; the cell
+        state's gradient is ``dc_t = f_{t+1} dc_{t+1} + dh_t * K_d``.  Worked
+        out step by step, on blocks that stay in cache, rather than for all
+        steps at once before the loop (a dozen passes over memory).
         """
-        T, H = self.n_timesteps, self.hidden_size
-        dtype = self.params[0].dtype
-        gates = self._cache["gates"].reshape(T, n, 4, H)[first:]
-        i, f, g, o = (gates[:, :, k] for k in range(4))
-        cells, tanh_cells = self._cache["cell"], self._cache["tanh_cell"][first:]
-        K_c = self._buffer("slope_c", T * n, 3 * H, dtype).reshape(T, n, 3, H)
-        K_o = self._buffer("slope_o", T * n, H, dtype).reshape(T, n, H)
-        K_d = self._buffer("slope_d", T * n, H, dtype).reshape(T, n, H)
-        ki, kf, kg = (K_c[first:, :, k] for k in range(3))
-        np.subtract(1, i, out=ki)
-        ki *= i
-        ki *= g
-        np.subtract(1, f, out=kf)
-        kf *= f
-        kf *= cells[first:T]
-        np.multiply(g, g, out=kg)
-        np.subtract(1, kg, out=kg)
-        kg *= i
-        np.subtract(1, o, out=K_o[first:])
-        K_o[first:] *= o
-        K_o[first:] *= tanh_cells
-        np.multiply(tanh_cells, tanh_cells, out=K_d[first:])
-        np.subtract(1, K_d[first:], out=K_d[first:])
-        K_d[first:] *= o
-        return K_c, K_o, K_d
+        H = self.hidden_size
+        Z = self._cache["gates"].reshape(self.n_timesteps, n, 4 * H)[s]
+        i, f, g, o = (Z[:, k * H : (k + 1) * H] for k in range(4))
+        tanh_cell = self._cache["tanh_cell"][s]
+        K = self._buffer("slope", n, 4 * H, Z.dtype)
+        work = self._buffer("slope_work", n, 4 * H, Z.dtype)
+        # (1 - a)(a + 0) = s'(z) for i, f, o, and (1 - g)(g + 1) = tanh'(g)
+        np.subtract(1, Z, out=K)
+        np.add(Z, shift, out=work)
+        K *= work
+        for k, factor in enumerate((g, self._cache["cell"][s], i, tanh_cell)):
+            K[:, k * H : (k + 1) * H] *= factor
+        K_d = work[:, :H]
+        np.multiply(tanh_cell, tanh_cell, out=K_d)
+        np.subtract(1, K_d, out=K_d)
+        K_d *= o
+        return K.reshape(n, 4, H), K_d
 
     def _bptt(self, dY, n, first):
         T, H = self.n_timesteps, self.hidden_size
-        K_c, K_o, K_d = self._slopes(n, first)
         forget = self._cache["gates"].reshape(T, n, 4, H)[:, :, 1]
+        shift = self._gate_vector((0, 0, 1, 0))
         dZ = self._buffer("deltas", T * n, 4 * H, dY.dtype)
         dZ3 = dZ.reshape(T, n, 4 * H)
         W_hT = self.params[1].T
@@ -477,12 +475,13 @@ class LSTM(_Recurrent):
             if m > 1:
                 dc[s % m] = 0
             self._record(dh, s)
-            np.multiply(dh, K_d[s], out=work)
+            K, K_d = self._slopes(s, n, shift)
+            np.multiply(dh, K_d, out=work)
             dc += work
             slots = self._slots(dZ3, s, n)
             slots4 = slots.reshape(m, n, 4, H)
-            np.multiply(dc[:, :, None], K_c[s], out=slots4[:, :, :3])
-            np.multiply(dh, K_o[s], out=slots4[:, :, 3])
+            np.multiply(dc[:, :, None], K[:, :3], out=slots4[:, :, :3])
+            np.multiply(dh, K[:, 3], out=slots4[:, :, 3])
             if m > 1:
                 np.sum(slots, axis=0, out=dZ3[s])
         return dZ, dZ
@@ -534,42 +533,39 @@ class GRU(_Recurrent):
             np.add(candidate, work, out=hs[s + 1])
         self._cache["recurrent"] = recurrent
 
-    def _slopes(self, n, first):
-        """Per-step factors: ``dZ_h = dh * K_h`` and ``dZ_x[n] = dh * K_n``.
+    def _slopes(self, s, n, shift):
+        """Factors of step ``s``: ``dZ_h = dh * K_h`` and ``dZ_x[n] = dh * K_n``.
 
         ``dZ_h`` is the delta of the recurrent products (for ``W_h`` and the
         state), ``dZ_x`` that of the input side, which differs in the
-        candidate block by the reset gate's factor.
+        candidate block by the reset gate's factor.  Step by step, like the
+        LSTM's.
         """
         T, H = self.n_timesteps, self.hidden_size
-        dtype = self.params[0].dtype
-        gates = self._cache["gates"].reshape(T, n, 3, H)[first:]
-        r, z, candidate = (gates[:, :, k] for k in range(3))
-        R_n = self._cache["recurrent"].reshape(T, n, 3, H)[first:, :, 2]
-        h_prev = self._cache["hidden"][first:T]
-        K_h = self._buffer("slope_h", T * n, 3 * H, dtype).reshape(T, n, 3, H)
-        K_n = self._buffer("slope_n", T * n, H, dtype).reshape(T, n, H)
-        kr, kz, khn = (K_h[first:, :, k] for k in range(3))
-        kn = K_n[first:]
-        np.subtract(1, z, out=kz)
-        kz *= z
-        np.subtract(h_prev, candidate, out=khn)
-        kz *= khn
-        np.multiply(candidate, candidate, out=kn)
-        np.subtract(1, kn, out=kn)
-        np.subtract(1, z, out=khn)
-        kn *= khn
-        np.subtract(1, r, out=kr)
-        kr *= r
+        Z = self._cache["gates"].reshape(T, n, 3 * H)[s]
+        r, z, candidate = (Z[:, k * H : (k + 1) * H] for k in range(3))
+        R_n = self._cache["recurrent"].reshape(T, n, 3, H)[s, :, 2]
+        K_h = self._buffer("slope", n, 3 * H, Z.dtype)
+        work = self._buffer("slope_work", n, 3 * H, Z.dtype)
+        # (1 - a)(a + 0) = s'(z) for r and z, (1 - n)(n + 1) = tanh'(n)
+        np.subtract(1, Z, out=K_h)
+        np.add(Z, shift, out=work)
+        K_h *= work
+        kr, kz, khn = (K_h[:, k * H : (k + 1) * H] for k in range(3))
+        K_n, difference = work[:, :H], work[:, H : 2 * H]
+        np.subtract(1, z, out=K_n)
+        K_n *= khn
+        np.subtract(self._cache["hidden"][s], candidate, out=difference)
+        kz *= difference
         kr *= R_n
-        kr *= kn
-        np.multiply(kn, r, out=khn)
-        return K_h, K_n
+        kr *= K_n
+        np.multiply(K_n, r, out=khn)
+        return K_h.reshape(n, 3, H), K_n
 
     def _bptt(self, dY, n, first):
         T, H = self.n_timesteps, self.hidden_size
-        K_h, K_n = self._slopes(n, first)
         update = self._cache["gates"].reshape(T, n, 3, H)[:, :, 1]
+        shift = self._gate_vector((0, 0, 1))
         dZh = self._buffer("deltas", T * n, 3 * H, dY.dtype)
         dZx = self._buffer("input_deltas", T * n, 3 * H, dY.dtype)
         dZh4, dZx4 = dZh.reshape(T, n, 3, H), dZx.reshape(T, n, 3, H)
@@ -584,13 +580,14 @@ class GRU(_Recurrent):
                 dh += work
             self._add_output_grad(dh, dY, seq, s)
             self._record(dh, s)
+            K_h, K_n = self._slopes(s, n, shift)
             slots = self._slots(dZh.reshape(T, n, 3 * H), s, n)
-            np.multiply(dh[:, :, None], K_h[s], out=slots.reshape(m, n, 3, H))
+            np.multiply(dh[:, :, None], K_h, out=slots.reshape(m, n, 3, H))
             total = dh[0]
             if m > 1:
                 np.sum(slots, axis=0, out=dZh4[s].reshape(n, 3 * H))
                 total = np.sum(dh, axis=0, out=work[0])
-            np.multiply(total, K_n[s], out=dZx4[s, :, 2])
+            np.multiply(total, K_n, out=dZx4[s, :, 2])
         # the reset and update blocks are the same on both sides
         dZx4[first:, :, :2] = dZh4[first:, :, :2]
         return dZx, dZh

@@ -179,7 +179,7 @@ class _Recurrent(Layer):
         """``[W_x; b]`` and ``W_h``, each gate's columns times ``column_scale``.
 
         The cells compute the logistic function as ``1 / (1 + exp(-z))`` (one
-        exp, where ``tanh`` costs twice as much) and the LSTM's ``tanh(g)`` as
+        exp, cheaper than NumPy's float32 ``tanh``) and the LSTM's ``tanh(g)`` as
         ``2 / (1 + exp(-2 g)) - 1``: scaling the columns here by -1 or -2
         spares negating and doubling the pre-activations at every step.
         """

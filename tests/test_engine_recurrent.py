@@ -444,3 +444,9 @@ def test_bidirectional_in_a_network_trains_frozen_and_pickles(rng):
 def test_bidirectional_layers_must_agree():
     with pytest.raises(ValueError, match="same n_timesteps; got 4 and 5"):
         Bidirectional(LSTM(4, 2, 3), LSTM(5, 2, 3, reverse=True))
+
+
+@pytest.mark.parametrize("truncate", [0, -2])
+def test_truncate_must_be_positive(truncate):
+    with pytest.raises(ValueError, match=f"at least 1 .*; got {truncate}"):
+        LSTM(5, 2, 3, return_sequences=True, truncate=truncate)

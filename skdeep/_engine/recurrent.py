@@ -68,6 +68,11 @@ class _Recurrent(Layer):
         reverse=False,
     ):
         super().__init__()
+        if truncate is not None and truncate < 1:
+            raise ValueError(
+                f"truncate must be None or at least 1 (the number of steps the "
+                f"gradient goes back through); got {truncate!r}."
+            )
         self.n_timesteps = n_timesteps
         self.n_features = n_features
         self.hidden_size = hidden_size

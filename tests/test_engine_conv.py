@@ -38,8 +38,9 @@ def _bound(layer, rng, dtype=np.float64):
 
 
 def _distinct(rng, n_rows, n_cols):
-    """Values at least 0.05 apart: no ties in a max, even after a step of 1e-6."""
-    return rng.permutation(n_rows * n_cols).reshape(n_rows, n_cols) * 0.05 - 1
+    """Values in [-1, 1) far apart next to a step of 1e-6: no ties in a max."""
+    size = n_rows * n_cols
+    return rng.permutation(size).reshape(n_rows, n_cols) * (2 / size) - 1
 
 
 CONV2D_CASES = [
@@ -161,6 +162,10 @@ def test_same_padding_puts_the_odd_zero_after_the_signal():
 POOL_CASES = [
     # input_shape, pool_size, stride
     ((4, 6, 2), 2, None),  # windows tile the image
+    ((6, 6, 2), 3, None),  # tiles of three by three
+    ((4, 6, 2), (2, 1), None),  # tiles along one axis only
+    ((4, 6, 2), (1, 3), None),
+    ((3, 2, 2), 1, None),  # windows of one value
     ((5, 7, 2), 2, None),  # ceil mode: the last windows hang over
     ((5, 5, 1), 3, 2),  # overlapping windows
     ((6, 5, 2), (2, 3), (3, 1)),  # gaps between windows along the height

@@ -395,6 +395,11 @@ class _Pool(Layer):
         flat = self._buffer(key, n_samples, self._size(self.output_shape), dtype)
         return flat, flat.reshape(n_samples, *self._out_hw, -1)
 
+    def _scratch(self, key, n_samples, shape, dtype):
+        """A reused ``(n_samples, *shape)`` array."""
+        flat = self._buffer(key, n_samples, self._size(shape), dtype)
+        return flat.reshape(n_samples, *shape)
+
     def _scatter(self, n_samples, dtype, write):
         """``dX`` from ``write(k, target)``, which puts window ``k``'s gradient
         in ``target``; windows that overlap add up."""
@@ -422,39 +427,111 @@ class _Pool(Layer):
 
 
 class _MaxPool(_Pool):
-    """Maximum over each window; the gradient goes to the first maximum."""
+    """Maximum over each window; the gradient goes to one maximum."""
 
     _pad_value = -np.inf
 
     def forward(self, X, training=False):
+        if self._tiles and self._pool_2d != (1, 1):
+            return self._forward_tiles(_dense(X))
         source = self._source(X)
-        n_samples = source.shape[0]
-        out, pooled = self._output("out", n_samples, source.dtype)
-        index_dtype = np.uint8 if len(self._windows) < 256 else np.intp
-        argmax = self._output("argmax", n_samples, index_dtype)[1]
-        better = self._output("better", n_samples, np.bool_)[1]
-        rows, cols = self._windows[0]
-        pooled[...] = source[:, rows, cols]
-        argmax.fill(0)
-        for index, (rows, cols) in enumerate(self._windows[1:], start=1):
-            window = source[:, rows, cols]
-            # strictly greater: ties keep the first maximum, one gradient each
-            np.greater(window, pooled, out=better)
-            np.copyto(pooled, window, where=better)
-            np.copyto(argmax, index, where=better, casting="unsafe")
-        self._cache["argmax"] = argmax
+        out, pooled = self._output("out", source.shape[0], source.dtype)
+        windows = [source[:, rows, cols] for rows, cols in self._windows]
+        self._cache["argmax"] = self._running_max("window", windows, pooled)
+        self._cache["steps"] = None
         return out
 
+    def _forward_tiles(self, X):
+        """Rows then columns: two passes each reading whole image rows, which
+        is fewer and more contiguous work than a pass per window offset."""
+        n_samples = X.shape[0]
+        (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
+        width, channels = self._image_shape[1:]
+        images = X.reshape(n_samples, n_rows, pool_h, width, channels)
+        out, pooled = self._output("out", n_samples, X.dtype)
+        row_max, row_arg = images[:, :, 0], None
+        if pool_h > 1:
+            if pool_w > 1:
+                shape = (n_rows, width, channels)
+                row_max = self._scratch("row_max", n_samples, shape, X.dtype)
+            else:
+                row_max = pooled
+            rows = [images[:, :, i] for i in range(pool_h)]
+            row_arg = self._running_max("row", rows, row_max)
+        col_arg = None
+        if pool_w > 1:
+            blocks = row_max.reshape(n_samples, n_rows, n_cols, pool_w, channels)
+            cols = [blocks[:, :, :, j] for j in range(pool_w)]
+            col_arg = self._running_max("col", cols, pooled)
+        self._cache["steps"] = (row_arg, col_arg)
+        return out
+
+    def _running_max(self, key, views, out):
+        """``out`` = the maximum of ``views``; returns the index of the first
+        view that attains it (strictly greater wins, so ties keep the first)."""
+        n_samples, shape = out.shape[0], out.shape[1:]
+        index_dtype = np.uint8 if len(views) < 256 else np.intp
+        argmax = self._scratch(f"{key}_arg", n_samples, shape, index_dtype)
+        if len(views) == 1:
+            np.copyto(out, views[0])
+            argmax.fill(0)
+            return argmax
+        better = self._scratch(f"{key}_better", n_samples, shape, np.bool_)
+        np.greater(views[1], views[0], out=better)
+        np.maximum(views[0], views[1], out=out)
+        np.copyto(argmax, better, casting="unsafe")
+        # Masked copies (np.copyto with where) are several times slower than
+        # arithmetic; the views come in increasing order, so the index of the
+        # view that holds the maximum so far is a running maximum as well.
+        index = self._scratch(f"{key}_index", n_samples, shape, index_dtype)
+        for k, view in enumerate(views[2:], start=2):
+            np.greater(view, out, out=better)
+            np.maximum(out, view, out=out)
+            np.multiply(better.view(np.uint8), index_dtype(k), out=index)
+            np.maximum(argmax, index, out=argmax)
+        return argmax
+
+    def _spread(self, key, grad, argmax, targets):
+        """Write ``grad`` where ``argmax`` points to each target, 0 elsewhere."""
+        mask = self._scratch(key, grad.shape[0], grad.shape[1:], np.bool_)
+        for k, target in enumerate(targets):
+            np.equal(argmax, k, out=mask)
+            np.multiply(grad, mask, out=target)
+
     def backward(self, dY, need_input_grad=True):
+        if self._cache["steps"] is not None:
+            return self._backward_tiles(dY)
         argmax = self._cache["argmax"]
         grad = dY.reshape(argmax.shape)
-        mask = self._output("mask", argmax.shape[0], np.bool_)[1]
+        mask = self._scratch("mask", *argmax.shape[:1], argmax.shape[1:], np.bool_)
 
         def write(index, target):
             np.equal(argmax, index, out=mask)
             np.multiply(grad, mask, out=target)
 
         return self._scatter(argmax.shape[0], dY.dtype, write)
+
+    def _backward_tiles(self, dY):
+        row_arg, col_arg = self._cache["steps"]
+        n_samples = dY.shape[0]
+        (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
+        width, channels = self._image_shape[1:]
+        dX = self._buffer("dX", n_samples, self._size(self._image_shape), dY.dtype)
+        images = dX.reshape(n_samples, n_rows, pool_h, width, channels)
+        grad = dY.reshape(n_samples, n_rows, n_cols, channels)
+        if col_arg is not None:
+            row_grad = images[:, :, 0]
+            if row_arg is not None:
+                shape = (n_rows, width, channels)
+                row_grad = self._scratch("row_grad", n_samples, shape, dY.dtype)
+            blocks = row_grad.reshape(n_samples, n_rows, n_cols, pool_w, channels)
+            targets = [blocks[:, :, :, j] for j in range(pool_w)]
+            self._spread("col_mask", grad, col_arg, targets)
+            grad = row_grad
+        if row_arg is not None:
+            targets = [images[:, :, i] for i in range(pool_h)]
+            self._spread("row_mask", grad, row_arg, targets)
+        return dX
 
 
 class _AvgPool(_Pool):

@@ -30,6 +30,14 @@ def rng():
     return np.random.default_rng(0)
 
 
+@pytest.fixture(params=["window_copy", "offset_copies"])
+def im2col_path(request, monkeypatch):
+    """Run a test with each way of filling the im2col matrix."""
+    threshold = 1 if request.param == "window_copy" else 10**9
+    monkeypatch.setattr(conv_module, "WINDOW_COPY_MIN_CHANNELS", threshold)
+    return request.param
+
+
 def _bound(layer, rng, dtype=np.float64):
     """``layer`` with random parameters, bound to a network that owns them."""
     network = Network([layer], LOSSES["squared_error"](), dtype=dtype)
@@ -67,14 +75,14 @@ CONV1D_CASES = [
 
 
 @pytest.mark.parametrize("case", CONV2D_CASES)
-def test_conv2d_gradients(case, rng):
+def test_conv2d_gradients(case, rng, im2col_path):
     layer = Conv2D(*case[:3], stride=case[3], padding=case[4], dilation=case[5])
     X = rng.standard_normal((3, int(np.prod(case[0]))))
     check_layer_gradients(layer, X, rng)
 
 
 @pytest.mark.parametrize("case", CONV1D_CASES)
-def test_conv1d_gradients(case, rng):
+def test_conv1d_gradients(case, rng, im2col_path):
     layer = Conv1D(*case[:3], stride=case[3], padding=case[4], dilation=case[5])
     X = rng.standard_normal((3, int(np.prod(case[0]))))
     check_layer_gradients(layer, X, rng)
@@ -117,9 +125,10 @@ def _pair(value):
 
 
 @pytest.mark.parametrize("case", CONV2D_CASES)
-def test_conv2d_matches_direct_loops(case, rng):
+def test_conv2d_matches_direct_loops(case, rng, im2col_path):
     shape, filters, kernel_size, stride, padding, dilation = case
     layer = _bound(Conv2D(*case[:3], stride, padding, dilation), rng)
+    assert layer._copy_windows == (im2col_path == "window_copy")
     X = rng.standard_normal((4, int(np.prod(shape))))
     X_before = X.copy()
     kernel = layer.params[0].reshape(*_pair(kernel_size), shape[2], filters)
@@ -133,7 +142,7 @@ def test_conv2d_matches_direct_loops(case, rng):
 
 
 @pytest.mark.parametrize("case", CONV1D_CASES)
-def test_conv1d_matches_direct_loops(case, rng):
+def test_conv1d_matches_direct_loops(case, rng, im2col_path):
     shape, filters, kernel_size, stride, padding, dilation = case
     layer = _bound(Conv1D(*case[:3], stride, padding, dilation), rng)
     X = rng.standard_normal((4, int(np.prod(shape))))
@@ -285,7 +294,7 @@ def _conv_network(rng, dtype=np.float64):
     return network
 
 
-def test_conv_network_flat_gradient(rng):
+def test_conv_network_flat_gradient(rng, im2col_path):
     network = _conv_network(rng)
     X = rng.standard_normal((7, 60))
     Y = np.eye(3)[rng.integers(0, 3, 7)]
@@ -318,7 +327,7 @@ def test_conv_network_runs_in_float32_without_upcasting(rng):
             assert array.dtype in (np.float32, np.bool_, np.uint8), type(layer)
 
 
-def test_buffers_are_reused_and_a_smaller_batch_works(rng):
+def test_buffers_are_reused_and_a_smaller_batch_works(rng, im2col_path):
     layer = _bound(Conv2D((5, 5, 2), 3, 3, stride=2, padding="same"), rng)
     X = rng.standard_normal((6, 50))
     first = layer.forward(X, training=True)

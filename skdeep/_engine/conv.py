@@ -9,18 +9,26 @@ Convolution is one matrix product (im2col).  ``cols`` has one row per
 (sample, output position) and one column per (kernel row, kernel column,
 input channel); the kernel is the ``(k_h * k_w * in_channels, filters)``
 weight matrix, and ``cols @ W`` is the output, channels last already.
-``cols`` is filled one kernel offset at a time, each a strided view over the
-whole batch.  Zero padding is never materialised: the entries of ``cols``
-that fall in the padding are zero when the buffer is created, and no offset
-ever writes them.  Backward runs it in reverse (col2im): each offset's block
-of ``dcols`` is added into ``dX`` through the same strided views.
+With several input channels, ``cols`` is one copy of a strided view of
+the (zero-padded) batch: each window's (kernel column, channel) values are
+one contiguous run.  With few channels those runs are short, so ``cols`` is
+filled one kernel offset at a time instead, each a strided view over the
+whole batch whose inner loop runs along image rows; the padding entries of
+``cols`` are then zero from the buffer's creation and never written.
+Backward runs it in reverse (col2im): each offset's block of ``dcols`` is
+added into ``dX`` through strided views.
 """
 
 from numbers import Integral
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from skdeep._engine.layers import Layer
+
+# Inputs with at least this many channels are copied into ``cols`` in one
+# pass over a strided view (see the module docstring).
+WINDOW_COPY_MIN_CHANNELS = 8
 
 # Prediction convolves a large chunk of rows a few samples at a time, so the
 # im2col matrix stays this small (training needs the whole batch's matrix).
@@ -163,6 +171,13 @@ class Conv2D(Layer):
         axes = list(zip(image_shape[:2], kernel, stride, dilation, strict=True))
         geometry = [_conv_axis(*axis, padding) for axis in axes]
         self._out_hw = tuple(n_out for n_out, _ in geometry)
+        self._step, self._dilation = stride, dilation
+        self._pad_before = tuple(pad for _, pad in geometry)
+        self._padded_hw = tuple(
+            max(pad + n, (n_out - 1) * step + (k - 1) * d + 1)
+            for (n, k, step, d), (n_out, pad) in zip(axes, geometry, strict=True)
+        )
+        self._copy_windows = image_shape[2] >= WINDOW_COPY_MIN_CHANNELS
         rows, cols = self._slices(axes, geometry)
         self._offsets = [
             (i, j, out_h, out_w, in_h, in_w)
@@ -228,12 +243,34 @@ class Conv2D(Layer):
             "cols", n_samples * self._n_positions(), self.fan_in, coef.dtype, fill=0
         )
         blocks = cols.reshape(n_samples, *self._out_hw, *self._kernel, -1)
-        for i, j, out_h, out_w, in_h, in_w in self._offsets:
-            blocks[:, out_h, out_w, i, j] = images[:, in_h, in_w]
+        if self._copy_windows:
+            np.copyto(blocks, self._windows(images, blocks.shape))
+        else:
+            for i, j, out_h, out_w, in_h, in_w in self._offsets:
+                blocks[:, out_h, out_w, i, j] = images[:, in_h, in_w]
         flat_out = out.reshape(-1, self.filters)
         np.matmul(cols, coef, out=flat_out)
         flat_out += intercept
         return cols
+
+    def _windows(self, images, shape):
+        """Read-only view ``(n, out_h, out_w, k_h, k_w, channels)`` of the
+        windows of the zero-padded ``images``."""
+        source = images
+        if self._padded_hw != self._image_shape[:2]:
+            n_samples, channels = images.shape[0], self._image_shape[2]
+            padded_shape = (*self._padded_hw, channels)
+            flat = self._buffer("padded", n_samples, int(np.prod(padded_shape)),
+                                images.dtype, fill=0)  # fmt: skip
+            source = flat.reshape(n_samples, *padded_shape)
+            # only the data is written: the border keeps its zeros
+            (top, left), (height, width) = self._pad_before, self._image_shape[:2]
+            source[:, top : top + height, left : left + width] = images
+        batch, row, col, channel = source.strides
+        (step_h, step_w), (dil_h, dil_w) = self._step, self._dilation
+        strides = (batch, row * step_h, col * step_w, row * dil_h, col * dil_w,
+                   channel)  # fmt: skip
+        return as_strided(source, shape, strides, writeable=False)
 
     def backward(self, dY, need_input_grad=True):
         coef = self.params[0]

@@ -475,7 +475,6 @@ class _MaxPool(_Pool):
         out, pooled = self._output("out", source.shape[0], source.dtype)
         windows = [source[:, rows, cols] for rows, cols in self._windows]
         self._cache["argmax"] = self._running_max("window", windows, pooled)
-        self._cache["steps"] = None
         return out
 
     def _forward_tiles(self, X):
@@ -488,20 +487,43 @@ class _MaxPool(_Pool):
         out, pooled = self._output("out", n_samples, X.dtype)
         row_max, row_arg = images[:, :, 0], None
         if pool_h > 1:
+            row_max = pooled
             if pool_w > 1:
                 shape = (n_rows, width, channels)
                 row_max = self._scratch("row_max", n_samples, shape, X.dtype)
-            else:
-                row_max = pooled
             rows = [images[:, :, i] for i in range(pool_h)]
             row_arg = self._running_max("row", rows, row_max)
-        col_arg = None
-        if pool_w > 1:
-            blocks = row_max.reshape(n_samples, n_rows, n_cols, pool_w, channels)
-            cols = [blocks[:, :, :, j] for j in range(pool_w)]
-            col_arg = self._running_max("col", cols, pooled)
-        self._cache["steps"] = (row_arg, col_arg)
+        if pool_w == 1:
+            self._cache["argmax"] = row_arg
+            return out
+        blocks = row_max.reshape(n_samples, n_rows, n_cols, pool_w, channels)
+        cols = [blocks[:, :, :, j] for j in range(pool_w)]
+        col_arg = self._running_max("col", cols, pooled)
+        if row_arg is not None:
+            row_arg = row_arg.reshape(blocks.shape)
+            col_arg = self._window_index(row_arg, col_arg)
+        self._cache["argmax"] = col_arg
         return out
+
+    def _window_index(self, row_arg, col_arg):
+        """Index ``i * pool_w + j`` of the winning window offset, from the
+        winning column ``j`` and the winning row ``i`` of each column."""
+        n_samples, shape = col_arg.shape[0], col_arg.shape[1:]
+        index_dtype = np.uint8 if len(self._windows) < 256 else np.intp
+        index = self._scratch("window_arg", n_samples, shape, index_dtype)
+        np.copyto(index, row_arg[:, :, :, 0])
+        work = self._scratch("window_work", n_samples, shape, index_dtype)
+        mask = self._scratch("window_mask", n_samples, shape, np.bool_)
+        for j in range(1, row_arg.shape[3]):
+            # index += (col_arg == j) * (row_arg[j] - index); exact even in
+            # uint8, whose wrap-around cancels
+            np.equal(col_arg, j, out=mask)
+            np.subtract(row_arg[:, :, :, j], index, out=work, casting="unsafe")
+            np.multiply(work, mask, out=work)
+            index += work
+        index *= index_dtype(row_arg.shape[3])
+        index += col_arg
+        return index
 
     def _running_max(self, key, views, out):
         """``out`` = the maximum of ``views``; returns the index of the first
@@ -528,47 +550,17 @@ class _MaxPool(_Pool):
             np.maximum(argmax, index, out=argmax)
         return argmax
 
-    def _spread(self, key, grad, argmax, targets):
-        """Write ``grad`` where ``argmax`` points to each target, 0 elsewhere."""
-        mask = self._scratch(key, grad.shape[0], grad.shape[1:], np.bool_)
-        for k, target in enumerate(targets):
-            np.equal(argmax, k, out=mask)
-            np.multiply(grad, mask, out=target)
-
     def backward(self, dY, need_input_grad=True):
-        if self._cache["steps"] is not None:
-            return self._backward_tiles(dY)
         argmax = self._cache["argmax"]
-        grad = dY.reshape(argmax.shape)
-        mask = self._scratch("mask", *argmax.shape[:1], argmax.shape[1:], np.bool_)
+        n_samples = argmax.shape[0]
+        grad = dY.reshape(n_samples, *self._out_hw, -1)
+        mask = self._scratch("mask", n_samples, grad.shape[1:], np.bool_)
 
         def write(index, target):
             np.equal(argmax, index, out=mask)
             np.multiply(grad, mask, out=target)
 
-        return self._scatter(argmax.shape[0], dY.dtype, write)
-
-    def _backward_tiles(self, dY):
-        row_arg, col_arg = self._cache["steps"]
-        n_samples = dY.shape[0]
-        (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
-        width, channels = self._image_shape[1:]
-        dX = self._buffer("dX", n_samples, self._size(self._image_shape), dY.dtype)
-        images = dX.reshape(n_samples, n_rows, pool_h, width, channels)
-        grad = dY.reshape(n_samples, n_rows, n_cols, channels)
-        if col_arg is not None:
-            row_grad = images[:, :, 0]
-            if row_arg is not None:
-                shape = (n_rows, width, channels)
-                row_grad = self._scratch("row_grad", n_samples, shape, dY.dtype)
-            blocks = row_grad.reshape(n_samples, n_rows, n_cols, pool_w, channels)
-            targets = [blocks[:, :, :, j] for j in range(pool_w)]
-            self._spread("col_mask", grad, col_arg, targets)
-            grad = row_grad
-        if row_arg is not None:
-            targets = [images[:, :, i] for i in range(pool_h)]
-            self._spread("row_mask", grad, row_arg, targets)
-        return dX
+        return self._scatter(n_samples, dY.dtype, write)
 
 
 class _AvgPool(_Pool):

@@ -425,6 +425,10 @@ def test_dropout_and_activations_work_on_a_conv_output(rng):
         (lambda: MaxPool2D((4, 4, 1), 0), "pool_size must be"),
         (lambda: AvgPool1D((4, 1), 2, stride=(1, 1)), "stride must be"),
         (lambda: GlobalAveragePool((4,)), "input_shape must be"),
+        (lambda: Flatten(None), "input_shape must be"),
+        (lambda: Conv2D(8, 2, 3), "input_shape must be a tuple; got 8"),
+        (lambda: Conv2D((5, 5, 1), 2, 3.0), "kernel_size must be .* got 3.0"),
+        (lambda: MaxPool1D((5, 1), 2, stride=True), "stride must be"),
     ],
 )
 def test_bad_geometry_is_refused_with_the_parameter_named(make, match):

@@ -37,7 +37,9 @@ PREDICT_COLS_BYTES = 2**25
 
 def _tuple(value, n, name):
     """``value`` as a tuple of ``n`` positive ints (an int is repeated)."""
-    values = (value,) * n if isinstance(value, Integral) else tuple(value)
+    if isinstance(value, Integral):
+        value = (value,) * n
+    values = tuple(value) if isinstance(value, tuple | list | np.ndarray) else ()
     if len(values) != n or not all(
         isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in values
     ):
@@ -50,10 +52,9 @@ def _tuple(value, n, name):
 
 def _shape(input_shape, n_spatial):
     """``input_shape`` checked: ``n_spatial`` sizes then the channels."""
-    shape = _tuple(input_shape, n_spatial + 1, "input_shape")
     if isinstance(input_shape, Integral):
         raise ValueError(f"input_shape must be a tuple; got {input_shape!r}.")
-    return shape
+    return _tuple(input_shape, n_spatial + 1, "input_shape")
 
 
 def _conv_axis(n, kernel, stride, dilation, padding):
@@ -688,7 +689,7 @@ AvgPool1D.__doc__ = _pool_doc(
 
 def _any_shape(input_shape, min_rank):
     """``input_shape`` as a tuple of at least ``min_rank`` positive ints."""
-    shape = () if isinstance(input_shape, Integral) else tuple(input_shape)
+    shape = tuple(input_shape) if isinstance(input_shape, tuple | list) else ()
     if len(shape) < min_rank:
         raise ValueError(
             f"input_shape must be a tuple of at least {min_rank} positive ints; "

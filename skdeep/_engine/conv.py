@@ -582,17 +582,42 @@ class _AvgPool(_Pool):
         self._scale = 1.0 / np.multiply.outer(*counts)[:, :, np.newaxis]
 
     def forward(self, X, training=False):
+        if self._tiles:
+            return self._forward_tiles(_dense(X))
         source = self._source(X)
         out, pooled = self._output("out", source.shape[0], source.dtype)
-        rows, cols = self._windows[0]
-        pooled[...] = source[:, rows, cols]
-        for rows, cols in self._windows[1:]:
-            pooled += source[:, rows, cols]
+        _sum([source[:, rows, cols] for rows, cols in self._windows], pooled)
         pooled *= self._scale.astype(pooled.dtype, copy=False)
+        return out
+
+    def _forward_tiles(self, X):
+        """Sum rows then columns, reading whole image rows (as max pooling)."""
+        n_samples = X.shape[0]
+        (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
+        width, channels = self._image_shape[1:]
+        images = X.reshape(n_samples, n_rows, pool_h, width, channels)
+        out, pooled = self._output("out", n_samples, X.dtype)
+        row_sum = images[:, :, 0]
+        if pool_h > 1:
+            shape = (n_rows, width, channels)
+            row_sum = self._scratch("row_sum", n_samples, shape, X.dtype)
+            _sum([images[:, :, i] for i in range(pool_h)], row_sum)
+        blocks = row_sum.reshape(n_samples, n_rows, n_cols, pool_w, channels)
+        _sum([blocks[:, :, :, j] for j in range(pool_w)], pooled)
+        pooled *= 1 / (pool_h * pool_w)
         return out
 
     def backward(self, dY, need_input_grad=True):
         n_samples = dY.shape[0]
+        if self._tiles:
+            # every value of a window gets the same share: one broadcast
+            (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
+            size = self._size(self._image_shape)
+            dX = self._buffer("dX", n_samples, size, dY.dtype)
+            tiles = dX.reshape(n_samples, n_rows, pool_h, n_cols, pool_w, -1)
+            grad = dY.reshape(n_samples, n_rows, 1, n_cols, 1, -1)
+            np.multiply(grad, 1 / (pool_h * pool_w), out=tiles)
+            return dX
         scaled = self._output("scaled", n_samples, dY.dtype)[1]
         scale = self._scale.astype(dY.dtype, copy=False)
         np.multiply(dY.reshape(scaled.shape), scale, out=scaled)
@@ -601,6 +626,16 @@ class _AvgPool(_Pool):
             np.copyto(target, scaled)
 
         return self._scatter(n_samples, dY.dtype, write)
+
+
+def _sum(views, out):
+    """``out`` = the sum of ``views``."""
+    if len(views) == 1:
+        np.copyto(out, views[0])
+        return
+    np.add(views[0], views[1], out=out)
+    for view in views[2:]:
+        out += view
 
 
 _POOL_PARAMETERS = """

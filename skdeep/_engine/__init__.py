@@ -5,16 +5,7 @@ their parameters into the objects below and keep the trained network.
 """
 
 from skdeep._engine.activations import ACTIVATIONS
-from skdeep._engine.conv import (
-    AvgPool1D,
-    AvgPool2D,
-    Conv1D,
-    Conv2D,
-    Flatten,
-    GlobalAveragePool,
-    MaxPool1D,
-    MaxPool2D,
-)
+from skdeep._engine.conv import Conv1D, Conv2D, Flatten
 from skdeep._engine.data import Dataset, Standardizer
 from skdeep._engine.history import History
 from skdeep._engine.initializers import INITIALIZERS
@@ -30,6 +21,13 @@ from skdeep._engine.losses import LOSSES
 from skdeep._engine.network import Network
 from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
+from skdeep._engine.pooling import (
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAveragePool,
+    MaxPool1D,
+    MaxPool2D,
+)
 from skdeep._engine.progress import Monitor, format_duration
 from skdeep._engine.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from skdeep._engine.solvers import (

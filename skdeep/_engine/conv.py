@@ -186,6 +186,13 @@ class Conv2D(Layer):
             for i, (out_h, in_h) in rows
             for j, (out_w, in_w) in cols
         ]
+        # An offset that reads every input value (the centre of an odd kernel
+        # with "same" padding and stride 1) goes first in col2im: it is
+        # copied into dX, which then needs no zeroing.
+        height, width = image_shape[:2]
+        whole = (slice(0, height, 1), slice(0, width, 1))
+        self._offsets.sort(key=lambda offset: offset[4:] != whole)
+        self._covering = bool(self._offsets) and self._offsets[0][4:] == whole
 
     @staticmethod
     def _slices(axes, geometry):
@@ -293,10 +300,16 @@ class Conv2D(Layer):
         """``dX``: every kernel offset's block of ``dcols`` added where it came from."""
         n_samples = dcols.shape[0] // self._n_positions()
         dX = self._buffer("dX", n_samples, int(np.prod(self._image_shape)), dcols.dtype)
-        dX.fill(0)
         images = dX.reshape(n_samples, *self._image_shape)
         blocks = dcols.reshape(n_samples, *self._out_hw, *self._kernel, -1)
-        for i, j, out_h, out_w, in_h, in_w in self._offsets:
+        offsets = self._offsets
+        if self._covering:
+            i, j, out_h, out_w = offsets[0][:4]
+            np.copyto(images, blocks[:, out_h, out_w, i, j])
+            offsets = offsets[1:]
+        else:
+            dX.fill(0)
+        for i, j, out_h, out_w, in_h, in_w in offsets:
             images[:, in_h, in_w] += blocks[:, out_h, out_w, i, j]
         return dX
 

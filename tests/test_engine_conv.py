@@ -434,3 +434,26 @@ def test_dropout_and_activations_work_on_a_conv_output(rng):
 def test_bad_geometry_is_refused_with_the_parameter_named(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        Conv2D((5, 5, 2), 3, 3, padding="same"),
+        Conv2D((5, 5, 9), 3, 3, stride=2),
+        Conv1D((6, 1), 2, 3),
+        MaxPool2D((4, 4, 2), 2),
+        MaxPool2D((5, 5, 2), 2),
+        AvgPool2D((4, 4, 2), 2),
+        AvgPool1D((5, 3), 2),
+        GlobalAveragePool((3, 3, 2)),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_an_empty_batch_passes_through(layer, rng):
+    if layer.param_specs():
+        _bound(layer, rng)
+    n_in, n_out = int(np.prod(layer.input_shape)), int(np.prod(layer.output_shape))
+    for training in (False, True):
+        assert layer.forward(np.empty((0, n_in)), training).shape == (0, n_out)
+    assert layer.backward(np.empty((0, n_out))).shape == (0, n_in)

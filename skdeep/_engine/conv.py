@@ -235,12 +235,15 @@ class Conv2D(Layer):
             "out", n_samples, self._n_positions() * self.filters, coef.dtype
         )
         row_bytes = self._n_positions() * self.fan_in * coef.itemsize
-        chunk = n_samples if training else max(1, PREDICT_COLS_BYTES // row_bytes)
-        for start in range(0, n_samples, chunk):
-            stop = min(start + chunk, n_samples)
-            cols = self._convolve(X[start:stop], out[start:stop])
-        # backward needs the im2col matrix of the whole batch
-        self._cache["cols"] = cols if chunk >= n_samples else None
+        chunk = PREDICT_COLS_BYTES // row_bytes
+        if training or chunk >= n_samples:
+            # backward needs the im2col matrix of the whole batch
+            self._cache["cols"] = self._convolve(X, out)
+            return out
+        self._cache["cols"] = None
+        for start in range(0, n_samples, max(chunk, 1)):
+            stop = start + max(chunk, 1)
+            self._convolve(X[start:stop], out[start:stop])
         return out
 
     def _convolve(self, X, out):
@@ -251,7 +254,9 @@ class Conv2D(Layer):
         cols = self._buffer(
             "cols", n_samples * self._n_positions(), self.fan_in, coef.dtype, fill=0
         )
-        blocks = cols.reshape(n_samples, *self._out_hw, *self._kernel, -1)
+        blocks = cols.reshape(
+            n_samples, *self._out_hw, *self._kernel, self._image_shape[2]
+        )
         if self._copy_windows:
             np.copyto(blocks, self._windows(images, blocks.shape))
         else:
@@ -301,7 +306,9 @@ class Conv2D(Layer):
         n_samples = dcols.shape[0] // self._n_positions()
         dX = self._buffer("dX", n_samples, int(np.prod(self._image_shape)), dcols.dtype)
         images = dX.reshape(n_samples, *self._image_shape)
-        blocks = dcols.reshape(n_samples, *self._out_hw, *self._kernel, -1)
+        blocks = dcols.reshape(
+            n_samples, *self._out_hw, *self._kernel, self._image_shape[2]
+        )
         offsets = self._offsets
         if self._covering:
             i, j, out_h, out_w = offsets[0][:4]

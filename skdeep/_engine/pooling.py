@@ -98,7 +98,7 @@ class _Pool(Layer):
     def _output(self, key, n_samples, dtype):
         """A buffer of ``n_samples`` pooled rows and its image view."""
         flat = self._buffer(key, n_samples, self._size(self.output_shape), dtype)
-        return flat, flat.reshape(n_samples, *self._out_hw, -1)
+        return flat, flat.reshape(n_samples, *self._out_hw, self._image_shape[2])
 
     def _scratch(self, key, n_samples, shape, dtype):
         """A reused ``(n_samples, *shape)`` array."""
@@ -221,7 +221,7 @@ class _MaxPool(_Pool):
     def backward(self, dY, need_input_grad=True):
         argmax = self._cache["argmax"]
         n_samples = argmax.shape[0]
-        grad = dY.reshape(n_samples, *self._out_hw, -1)
+        grad = dY.reshape(n_samples, *self._out_hw, self._image_shape[2])
         mask = self._scratch("mask", n_samples, grad.shape[1:], np.bool_)
 
         def write(index, target):
@@ -279,10 +279,10 @@ class _AvgPool(_Pool):
         if self._tiles:
             # every value of a window gets the same share: one broadcast
             (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
-            size = self._size(self._image_shape)
+            size, channels = self._size(self._image_shape), self._image_shape[2]
             dX = self._buffer("dX", n_samples, size, dY.dtype)
-            tiles = dX.reshape(n_samples, n_rows, pool_h, n_cols, pool_w, -1)
-            grad = dY.reshape(n_samples, n_rows, 1, n_cols, 1, -1)
+            tiles = dX.reshape(n_samples, n_rows, pool_h, n_cols, pool_w, channels)
+            grad = dY.reshape(n_samples, n_rows, 1, n_cols, 1, channels)
             np.multiply(grad, 1 / (pool_h * pool_w), out=tiles)
             return dX
         scaled = self._output("scaled", n_samples, dY.dtype)[1]
@@ -426,7 +426,7 @@ class GlobalAveragePool(Layer):
         X = _dense(X)
         channels = self.output_shape[0]
         out = self._buffer("out", X.shape[0], channels, X.dtype)
-        np.sum(X.reshape(X.shape[0], -1, channels), axis=1, out=out)
+        np.sum(X.reshape(X.shape[0], self._n_positions, channels), axis=1, out=out)
         out *= 1 / self._n_positions
         return out
 
@@ -438,6 +438,6 @@ class GlobalAveragePool(Layer):
         np.multiply(
             dY[:, np.newaxis, :],
             1 / self._n_positions,
-            out=dX.reshape(n_samples, -1, channels),
+            out=dX.reshape(n_samples, self._n_positions, channels),
         )
         return dX

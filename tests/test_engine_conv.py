@@ -457,3 +457,47 @@ def test_an_empty_batch_passes_through(layer, rng):
     for training in (False, True):
         assert layer.forward(np.empty((0, n_in)), training).shape == (0, n_out)
     assert layer.backward(np.empty((0, n_out))).shape == (0, n_in)
+
+
+def test_a_training_step_allocates_no_batch_sized_arrays(rng):
+    """After a first batch, forward and backward reuse their buffers: what
+    NumPy allocates on the way is bounded, not proportional to the batch."""
+    import tracemalloc
+
+    layers = [
+        Conv2D((12, 12, 9), 8, 3, padding="same"), Activation("relu"),
+        MaxPool2D((12, 12, 8), 2), Conv2D((6, 6, 8), 8, 3, stride=2),
+        AvgPool2D((2, 2, 8), 3), Conv1D((2, 4), 3, 2, padding="same"),
+        MaxPool1D((2, 3), 3), GlobalAveragePool((1, 3)), Flatten((3,)),
+    ]  # fmt: skip
+    for layer in layers:
+        if layer.param_specs():
+            _bound(layer, rng)
+    X = rng.standard_normal((256, 12 * 12 * 9))
+    delta = rng.standard_normal((256, 3))
+    peaks = []
+
+    def step(record):
+        def call(method, *args):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            result = method(*args)
+            if record:
+                peaks.append(tracemalloc.get_traced_memory()[1] - before)
+            return result
+
+        H = X
+        for layer in layers:
+            H = call(layer.forward, H, True)
+        grad = delta.copy()
+        for layer in reversed(layers):
+            grad = call(layer.backward, grad)
+
+    tracemalloc.start()
+    try:
+        step(record=False)  # the first batch allocates the buffers
+        step(record=True)
+    finally:
+        tracemalloc.stop()
+    # the first layer's output alone is 256 x 1152 float64 values (2.4 MB)
+    assert max(peaks) < 400_000, str(peaks)

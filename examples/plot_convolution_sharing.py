@@ -16,8 +16,8 @@ shifts the feature maps. This example
    parameter counts and test accuracies side by side;
 2. draws the kernels the convolutional network learned in its first block
    (``filters_[0]``);
-3. recomputes the first block's feature maps of one digit by sliding those
-   kernels over it, and checks them against the network's own.
+3. recomputes the feature maps of one digit by sliding those kernels over
+   it, checks them against the network's own, and moves the digit.
 """
 
 # %%
@@ -90,20 +90,38 @@ plt.show()
 # ``scipy.signal.correlate2d`` does. The network first standardises the
 # pixels (one mean and scale for the whole channel, since every position
 # shares the kernels), then adds each kernel's bias (``intercepts_[0]``) and
-# applies the ReLU: the function below recomputes its first block's maps,
-# before pooling, from the fitted kernels. Moving the digit two pixels to
-# the right moves every map two pixels to the right, unchanged away from
-# the edges (each map has one colour scale for both rows): the same kernels
-# see the same strokes wherever they are. Pooling then makes the
-# features partly insensitive to such shifts, and the dense head reads them.
+# applies the ReLU. The functions below recompute the first block's maps
+# from the fitted kernels and, through the pooling and the second block,
+# the features that ``transform`` returns (the check is printed: they are
+# the same). Moving the digit two pixels to the right moves every map two
+# pixels to the right, unchanged away from the edges (each map has one
+# colour scale for both rows): the same kernels see the same strokes
+# wherever they are. Pooling then makes the features partly insensitive to
+# such shifts, and the dense head reads them.
+def convolve(maps, kernels, biases):
+    """One convolution and ReLU: ``maps`` (in_channels, height, width) in,
+    one map per kernel out; each kernel sums over the input channels."""
+    out = [
+        sum(
+            correlate2d(channel, kernels[:, :, c, k], mode="same")
+            for c, channel in enumerate(maps)
+        )
+        + biases[k]
+        for k in range(kernels.shape[-1])
+    ]
+    return np.maximum(np.stack(out), 0)
+
+
 def first_maps(image):
     """The first block's feature maps of one 8 x 8 image, before pooling."""
     standard = (image - conv.scaler_.mean_[0]) / conv.scaler_.scale_[0]
-    maps = [
-        correlate2d(standard, kernels[:, :, k], mode="same") + conv.intercepts_[0][k]
-        for k in range(kernels.shape[-1])
-    ]
-    return np.maximum(np.stack(maps), 0)
+    return convolve(standard[np.newaxis], conv.filters_[0], conv.intercepts_[0])
+
+
+def max_pool(maps):
+    """The maximum of each 2 x 2 window of every map."""
+    channels, height, width = maps.shape
+    return maps.reshape(channels, height // 2, 2, width // 2, 2).max(axis=(2, 4))
 
 
 # the first test digit with two blank columns on its right, to move into
@@ -112,6 +130,13 @@ which = np.flatnonzero(blank)[0]
 digit = X_test[which].reshape(8, 8)
 moved = np.zeros_like(digit)
 moved[:, 2:] = digit[:, :-2]
+# the second block on the pooled first maps, flattened channels last, is
+# what ``transform`` gives
+second = max_pool(
+    convolve(max_pool(first_maps(digit)), conv.filters_[1], conv.intercepts_[1])
+)
+same = np.allclose(second.transpose(1, 2, 0).ravel(), conv.transform(X_test[[which]]))
+print(f"recomputed features equal transform's: {same}")
 both = np.stack([first_maps(digit), first_maps(moved)])
 top = both.max(axis=(0, 2, 3))
 fig, axes = plt.subplots(2, 9, figsize=(10, 2.6), layout="constrained")

@@ -21,7 +21,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skdeep._data import (
-    PREDICT_CHUNK_ROWS,
     fit_scaler,
     make_dataset,
     make_validation,
@@ -370,7 +369,7 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
         X = self._as_rows(X, reset=False)
         X = validate_data(self, X, reset=False, dtype=self._network.dtype,
                           accept_sparse=self._accept_sparse)  # fmt: skip
-        rows = min(X.shape[0], PREDICT_CHUNK_ROWS)
+        rows = min(X.shape[0], self._network.chunk_rows)
         with network_threads(rows * self._fitted_architecture.multiply_adds_per_row()):
             return predict_in_chunks(self._network, X, self.scaler_, n_layers)
 

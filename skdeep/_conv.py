@@ -160,14 +160,14 @@ def _window(size, name, shape):
 
 
 def _check_feature_maps(architecture):
-    """A 'valid' convolution must fit inside what reaches it."""
+    """A 'valid' convolution must fit inside what the blocks before it leave."""
     try:
         architecture.feature_layers()
     except ValueError as error:
         raise ValueError(
-            f"The blocks do not fit samples of shape {architecture.input_shape}: "
-            f"{error} Use padding='same', a smaller kernel_size or pool_size, or "
-            "fewer filters blocks."
+            f"The blocks do not fit samples of shape {architecture.input_shape} "
+            f"(pooled by pool_size={architecture.pool_size} after each block): "
+            f"{error}"
         ) from None
 
 

@@ -15,7 +15,6 @@ from sklearn.preprocessing import StandardScaler
 
 from skdeep._engine import Dataset, Standardizer, Validation
 
-PREDICT_CHUNK_ROWS = 4096
 # Rows per chunk when gathering statistics: the scaler's float64
 # temporaries then take about 16 MiB whatever the size of X.
 _STATISTICS_CHUNK_VALUES = 2**21
@@ -148,9 +147,9 @@ def predict_in_chunks(network, X, scaler, n_layers=None):
     if sp.issparse(X):
         X = X.tocsr()
     standardizer = make_standardizer(scaler, X.dtype)
-    out = None
-    for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
-        chunk = standardize(X[start : start + PREDICT_CHUNK_ROWS], standardizer)
+    out, chunk_rows = None, network.chunk_rows
+    for start in range(0, X.shape[0], chunk_rows):
+        chunk = standardize(X[start : start + chunk_rows], standardizer)
         with np.errstate(over="ignore", invalid="ignore"):
             result = network.forward(chunk, training=False, n_layers=n_layers)
         if out is None:

@@ -1,6 +1,7 @@
 """ConvNetClassifier and ConvNetRegressor: shapes, conventions and learning."""
 
 import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -188,3 +189,20 @@ def test_every_activation_and_initialiser(digits, activation, init):
         kernel = first.fit(X[:50].reshape(-1, 8, 8, 1), y[:50]).filters_[0]
         assert np.abs(kernel).max() <= 0.7
         assert np.abs(kernel).max() > 0.5
+
+
+def test_wide_feature_maps_predict_in_small_chunks():
+    """4096 rows of 28 x 28 x 32 maps would take 822 MB per float64 buffer;
+    prediction and validation go through fewer rows at a time instead."""
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(1500, 28, 28, 1))
+    net = ConvNetRegressor(filters=(32,), pool_size=1, hidden_layer_sizes=(),
+                           max_iter=1, random_state=0)  # fmt: skip
+    net.fit(images[:20], images[:20, 0, 0, 0])
+    assert net._network.chunk_rows == 2**22 // (28 * 28 * 32)
+    tracemalloc.start()
+    prediction = net.predict(images)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200 * 2**20  # one 1500-row buffer alone would be 301 MB
+    np.testing.assert_allclose(prediction[:20], net.predict(images[:20]))

@@ -15,9 +15,6 @@ import scipy.sparse as sp
 
 from skdeep._engine.kernels import empty
 
-#: Rows per chunk wherever whole datasets are evaluated or predicted.
-CHUNK_ROWS = 4096
-
 
 @dataclass(frozen=True)
 class Standardizer:

@@ -12,7 +12,11 @@ import numpy as np
 from skdeep._engine.initializers import INITIALIZERS
 from skdeep._engine.kernels import empty
 
-PREDICT_CHUNK_ROWS = 4096
+#: Rows per chunk wherever whole datasets are predicted or evaluated ...
+CHUNK_ROWS = 4096
+#: ... unless a layer's rows are so wide (feature maps of images) that a
+#: buffer would hold more values than this; then fewer rows.
+CHUNK_VALUES = 2**22
 
 
 class Network:
@@ -148,9 +152,17 @@ class Network:
         self.backward(P, Y, sample_weight, scale)
         return loss
 
-    def predict(self, X, n_layers=None, chunk_rows=PREDICT_CHUNK_ROWS):
+    @property
+    def chunk_rows(self):
+        """Rows per chunk when working through a whole dataset: ``CHUNK_ROWS``,
+        or fewer when the widest layer output would exceed ``CHUNK_VALUES``."""
+        widest = max(_row_width(layer) for layer in self.layers)
+        return int(min(CHUNK_ROWS, max(1, CHUNK_VALUES // widest)))
+
+    def predict(self, X, n_layers=None, chunk_rows=None):
         """Forward pass without dropout, in chunks, into a new array."""
         n_samples = X.shape[0]
+        chunk_rows = chunk_rows or self.chunk_rows
         out = None
         for start in range(0, n_samples, chunk_rows):
             stop = min(start + chunk_rows, n_samples)
@@ -178,3 +190,10 @@ class Network:
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._bind(self.theta)
+
+
+def _row_width(layer):
+    """Values per row of ``layer``'s output (1 when it keeps its input's)."""
+    if hasattr(layer, "n_out"):
+        return layer.n_out
+    return int(np.prod(getattr(layer, "output_shape", (1,))))

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from skdeep._engine.data import CHUNK_ROWS, BatchGatherer, Dataset
+from skdeep._engine.data import BatchGatherer, Dataset
 from skdeep._engine.history import single
 from skdeep._engine.kernels import empty
 from skdeep._engine.optimizers import OPTIMIZERS
@@ -154,9 +154,9 @@ class Validation:
 
 def mean_loss(network, data):
     """Weighted mean loss of ``network`` (without dropout) on ``data``."""
-    total = 0.0
-    for start in range(0, data.n_samples, CHUNK_ROWS):
-        X, Y, sw = data.rows(start, start + CHUNK_ROWS)
+    total, chunk_rows = 0.0, network.chunk_rows
+    for start in range(0, data.n_samples, chunk_rows):
+        X, Y, sw = data.rows(start, start + chunk_rows)
         total += network.loss.loss(network.forward(X), Y, sw)
     return total / data.total_weight
 
@@ -467,16 +467,16 @@ class LBFGSTrainer(Trainer):
     def _loss_and_grad(self, x, data):
         network, penalty = self.network, self.penalty
         self._unpack(x)
-        scale = 1.0 / data.total_weight
-        if data.n_samples <= CHUNK_ROWS:
+        scale, chunk_rows = 1.0 / data.total_weight, network.chunk_rows
+        if data.n_samples <= chunk_rows:
             loss = network.loss_and_gradient(*data.rows(0, data.n_samples), scale)
         else:
             # Chunks keep the buffers small; their gradients simply add up
             # because each is already scaled by the total weight.
             loss, grad_sum = 0.0, np.zeros_like(network.grad)
-            for start in range(0, data.n_samples, CHUNK_ROWS):
+            for start in range(0, data.n_samples, chunk_rows):
                 loss += network.loss_and_gradient(
-                    *data.rows(start, start + CHUNK_ROWS), scale
+                    *data.rows(start, start + chunk_rows), scale
                 )
                 grad_sum += network.grad
             np.copyto(network.grad, grad_sum)

@@ -80,6 +80,16 @@ class RecurrentArchitecture(SharedWeightsLayout):
             n_features = self.hidden_size * (2 if self.bidirectional else 1)
         return layers
 
+    def multiply_adds_per_row(self):
+        """For the thread rule: the multiply-adds of one time step per row.
+
+        The recurrence makes its products step by step, each small, and it
+        is their size, not the total, that decides whether BLAS threads pay
+        (so mid-sized recurrent networks get the thread tuner that copes with
+        a busy core).
+        """
+        return super().multiply_adds_per_row() // self.input_shape[0]
+
     def _recurrent(self, n_features, sequences):
         cell = CELLS[self.cell]
         n_timesteps = self.input_shape[0]

@@ -28,6 +28,7 @@ def run_blocks(tuner, seconds_of, n_blocks):
     """The thread count of every block of minibatches, each taking
     ``seconds_of(block, count)`` seconds."""
     counts = []
+    tuner.run_started(type("Trainer", (), {})(), None)
     for block in range(n_blocks):
         counts.append(tuner._current)
         tuner._block_ended(seconds_of(block, tuner._current))
@@ -37,17 +38,17 @@ def run_blocks(tuner, seconds_of, n_blocks):
 def test_tuner_keeps_all_threads_when_they_are_faster():
     tuner = ThreadTuner(FakeController(), threads=4)
     counts = run_blocks(tuner, lambda block, n: 1.0 if n == 4 else 1.6, 120)
-    # warm-up, a trial (4, 1, 4, 1), then a trial of one thread again after
-    # 16 blocks and after 32 more as it keeps losing
+    # warm-up on one thread, a trial (1, 4, 1, 4), then a trial of one
+    # thread again after 16 blocks and after 32 more as it keeps losing
     ones = [block for block, n in enumerate(counts) if n == 1]
-    assert ones == [2, 4, 21, 23, 57, 59]
+    assert ones == [0, 1, 3, 21, 23, 57, 59]
     assert tuner.choice == 4
 
 
 def test_tuner_drops_to_one_thread_on_a_busy_machine():
     tuner = ThreadTuner(FakeController(), threads=2)
     counts = run_blocks(tuner, lambda block, n: 3.0 if n == 2 else 1.0, 40)
-    assert counts[:5] == [2, 2, 1, 2, 1]
+    assert counts[:5] == [1, 1, 2, 1, 2]
     threaded = [block for block, n in enumerate(counts) if n == 2 and block > 4]
     assert threaded == [21, 23]
     assert tuner.choice == 1
@@ -82,6 +83,25 @@ def test_blocks_are_counted_in_minibatches(monkeypatch):
     # (each clock reading one second after the last, one reading per
     # block restarting the clock)
     assert blocks == [ThreadTuner.BLOCK] * 3
+
+
+def test_a_hopeless_threaded_block_is_cut_short(monkeypatch):
+    """On a busy machine a threaded minibatch can take 30 times longer; the
+    trial stops a threaded block once it is slower than a one-thread block."""
+    now = [0.0]
+    monkeypatch.setattr(_threads.time, "perf_counter", lambda: now[0])
+    tuner = ThreadTuner(FakeController(), threads=2)
+    tuner.run_started(trainer := type("Trainer", (), {})(), None)
+    counts = []
+    for _ in range(6 * ThreadTuner.BLOCK):
+        counts.append(tuner._current)
+        trainer.batch_hook()
+        now[0] += 30.0 if tuner._current == 2 else 1.0
+    # warm-up and a one-thread block of BLOCK batches each; each of the two
+    # threaded trial blocks ends after its first batch (30 s > 1.5 x 8 s)
+    assert counts.count(2) == 2
+    assert tuner.choice == 1
+    assert counts[-ThreadTuner.BLOCK :] == [1] * ThreadTuner.BLOCK
 
 
 @pytest.mark.parametrize(

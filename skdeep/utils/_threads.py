@@ -97,8 +97,11 @@ class ThreadTuner(Monitor):
     that core makes the others wait at every product, and one thread is
     then several times faster.  Which holds is measured, not guessed, in
     blocks of ``BLOCK`` minibatches (spanning epochs, whose ends cost both
-    counts alike): after a warm-up block, two blocks with
-    all threads and two with one (alternating) decide the count.  The
+    counts alike): after a warm-up block on one thread, two blocks with one
+    thread and two with all (alternating) decide the count; a threaded
+    block already ``SLOWDOWN`` times slower than a whole one-thread block
+    is cut short, since on a busy machine each of its products can wait a
+    whole time slice of the scheduler (tens of times slower).  The
     other count is tried again after ``FIRST_INTERVAL`` blocks, then after
     twice as many each time it loses; a block of the chosen count much
     slower than the count's measured time (the load changed) brings the
@@ -114,9 +117,10 @@ class ThreadTuner(Monitor):
         self._controller, self._threads = controller, threads
         self._current, self._choice = threads, threads
         self._warming_up = True  # first block: buffers, caches, pages
-        self._plan = [threads, 1, threads, 1]
+        self._plan = [1, threads, 1, threads]
         self._trial = {threads: 0.0, 1: 0.0}
         self._reference = None  # seconds per block of the chosen count
+        self._single = None  # fastest one-thread block of the trial
         self._interval, self._until_trial = self.FIRST_INTERVAL, None
         self._batches, self._started = 0, None
 
@@ -128,6 +132,8 @@ class ThreadTuner(Monitor):
     def run_started(self, trainer, last_epoch):
         trainer.batch_hook = self._batch_started
         self._started = None  # setting up a run is not timed
+        if self._warming_up:
+            self._use(1)  # cheap wherever the machine stands
 
     def _batch_started(self):
         now = time.perf_counter()
@@ -135,15 +141,28 @@ class ThreadTuner(Monitor):
             self._started, self._batches = now, 0
             return
         self._batches += 1
-        if self._batches == self.BLOCK:
-            self._block_ended(now - self._started)
+        elapsed = now - self._started
+        if self._batches == self.BLOCK or self._hopeless(elapsed):
+            # a block cut short counts as the whole block it was heading for
+            self._block_ended(elapsed * self.BLOCK / self._batches)
             self._started, self._batches = time.perf_counter(), 0
+
+    def _hopeless(self, elapsed):
+        """A threaded trial block already slower than a whole one-thread block."""
+        threaded_trial = bool(self._plan) and self._current != 1
+        return (
+            threaded_trial
+            and self._single is not None
+            and elapsed > self.SLOWDOWN * self._single
+        )
 
     def _block_ended(self, seconds):
         if self._warming_up:
             self._warming_up = False
         elif self._plan:
             self._trial[self._current] += seconds
+            if self._current == 1:
+                self._single = min(seconds, self._single or seconds)
             self._plan.pop(0)
             if not self._plan:
                 self._decide()
@@ -159,6 +178,7 @@ class ThreadTuner(Monitor):
         other = 1 if self._choice == self._threads else self._threads
         self._plan = [other, self._choice, other, self._choice]
         self._trial = {self._threads: 0.0, 1: 0.0}
+        self._single = self._reference if self._choice == 1 else None
 
     def _decide(self):
         previous = self._choice if self._reference is not None else None

@@ -20,6 +20,7 @@ added into ``dX`` through strided views.  Pooling layers are in
 ``skdeep._engine.pooling``.
 """
 
+from math import prod
 from numbers import Integral
 
 import numpy as np
@@ -274,7 +275,7 @@ class Conv2D(Layer):
         if self._padded_hw != self._image_shape[:2]:
             n_samples, channels = images.shape[0], self._image_shape[2]
             padded_shape = (*self._padded_hw, channels)
-            flat = self._buffer("padded", n_samples, int(np.prod(padded_shape)),
+            flat = self._buffer("padded", n_samples, prod(padded_shape),
                                 images.dtype, fill=0)  # fmt: skip
             source = flat.reshape(n_samples, *padded_shape)
             # only the data is written: the border keeps its zeros
@@ -304,7 +305,7 @@ class Conv2D(Layer):
     def _col2im(self, dcols):
         """``dX``: every kernel offset's block of ``dcols`` added where it came from."""
         n_samples = dcols.shape[0] // self._n_positions()
-        dX = self._buffer("dX", n_samples, int(np.prod(self._image_shape)), dcols.dtype)
+        dX = self._buffer("dX", n_samples, prod(self._image_shape), dcols.dtype)
         images = dX.reshape(n_samples, *self._image_shape)
         blocks = dcols.reshape(
             n_samples, *self._out_hw, *self._kernel, self._image_shape[2]

@@ -11,6 +11,8 @@ tile the image exactly, pooling reduces whole image rows first, then column
 groups, which is fewer and more contiguous passes.
 """
 
+from math import prod
+
 import numpy as np
 
 from skdeep._engine.conv import _any_shape, _dense, _shape, _tuple
@@ -69,8 +71,10 @@ class _Pool(Layer):
         ]
         self.output_shape = (*self._out_hw[2 - n_spatial :], image[2])
 
-    def _size(self, shape):
-        return int(np.prod(shape))
+    @staticmethod
+    def _size(shape):
+        # math.prod: np.prod costs 20 us a call, 8 % of a digits epoch
+        return prod(shape)
 
     def multiply_adds(self):
         """Comparisons or additions of one sample's forward pass."""

@@ -11,8 +11,20 @@ the L2 penalty ``alpha`` on the weights as scikit-learn applies it (weight
 decay ``alpha / batch_size``, biases free), shuffled minibatches of the same
 size, the same epochs and dtype, on two threads.  Cross-entropy for
 classification, squared error for regression.
+
+``conv_seconds_per_epoch`` and ``recurrent_seconds_per_epoch`` do the same
+for the networks of ``bench_conv.py`` (``Conv2d`` / ``Conv1d`` with
+``padding="same"``, ReLU and max pooling per block, then ``Flatten`` and the
+dense head) and ``bench_recurrent.py`` (``nn.LSTM``, ``nn.GRU`` or ``nn.RNN``
+over the sequence, then a ``Linear`` on the last hidden state).  They take
+the data as skdeep does, channels last, and hand PyTorch the transposed
+copy its layers expect.  Every parameter named a weight (kernels, the
+recurrent ``weight_ih`` and ``weight_hh``) carries the L2 penalty; PyTorch's
+recurrent layers have two bias vectors where skdeep has one, which changes
+nothing measurable.
 """
 
+import math
 import time
 
 import numpy as np
@@ -42,8 +54,9 @@ def _network(widths, dtype):
 
 def _adam(model, alpha, batch_size):
     """Adam as scikit-learn's MLP runs it: L2 on the weights only."""
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+    named = [(name.rsplit(".", 1)[-1], p) for name, p in model.named_parameters()]
+    weights = [p for name, p in named if name.startswith("weight")]
+    biases = [p for name, p in named if name.startswith("bias")]
     groups = [
         {"params": weights, "weight_decay": alpha / batch_size},
         {"params": biases, "weight_decay": 0.0},
@@ -59,17 +72,101 @@ def seconds_per_epoch(X, y, task, hidden, batch_size, epochs, alpha=1e-4, seed=0
     ``hidden`` is the tuple of hidden-layer widths.  The time covers the
     epochs only (not building the model or converting the data).
     """
+    dtype = _start(X, seed)
+    targets, n_outputs, loss_fn = _targets(y, task, X.dtype)
+    model = _network([X.shape[1], *hidden, n_outputs], dtype)
+    inputs = torch.from_numpy(np.ascontiguousarray(X))
+    return _train(model, inputs, targets, loss_fn, batch_size, epochs, alpha, seed)
+
+
+def conv_network(input_shape, filters, kernel_size, pool_size, hidden, n_outputs,
+                 dtype=np.float64):  # fmt: skip
+    """The convolutional network of ``bench_conv.py`` in PyTorch.
+
+    ``input_shape`` is channels last, as skdeep takes it: ``(height, width,
+    channels)`` or ``(length, channels)``.  Each block is a convolution with
+    ``padding="same"``, ReLU and max pooling; the dense head follows.
+    """
+    dtype = torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
+    *spatial, channels = input_shape
+    conv, pool = (nn.Conv2d, nn.MaxPool2d) if len(spatial) == 2 else (
+        nn.Conv1d, nn.MaxPool1d)  # fmt: skip
+    layers = []
+    for n_filters in filters:
+        layers += [conv(channels, n_filters, kernel_size, padding="same", dtype=dtype),
+                   nn.ReLU(), pool(pool_size)]  # fmt: skip
+        channels, spatial = n_filters, [size // pool_size for size in spatial]
+    head = _network([channels * math.prod(spatial), *hidden, n_outputs], dtype)
+    return nn.Sequential(*layers, nn.Flatten(), *head)
+
+
+def conv_seconds_per_epoch(X, y, task, filters, kernel_size, pool_size, hidden,
+                           batch_size, epochs, alpha=1e-4, seed=0):  # fmt: skip
+    """Seconds per epoch of :func:`conv_network` on ``X`` of shape
+    ``(n_samples, *spatial, channels)``, as :func:`seconds_per_epoch`."""
+    _start(X, seed)
+    targets, n_outputs, loss_fn = _targets(y, task, X.dtype)
+    model = conv_network(X.shape[1:], filters, kernel_size, pool_size, hidden,
+                         n_outputs, X.dtype)  # fmt: skip
+    channels_first = np.ascontiguousarray(np.moveaxis(X, -1, 1))
+    inputs = torch.from_numpy(channels_first)
+    return _train(model, inputs, targets, loss_fn, batch_size, epochs, alpha, seed)
+
+
+class _LastState(nn.Module if AVAILABLE else object):
+    """A recurrent layer over the sequence, then a Linear on its last state."""
+
+    def __init__(self, cell, n_features, hidden_size, n_outputs, dtype):
+        super().__init__()
+        layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell]
+        self.recurrent = layer(n_features, hidden_size, batch_first=True, dtype=dtype)
+        self.head = nn.Linear(hidden_size, n_outputs, dtype=dtype)
+
+    def forward(self, inputs):
+        states, _ = self.recurrent(inputs)
+        return self.head(states[:, -1])
+
+
+def recurrent_network(cell, n_features, hidden_size, n_outputs, dtype=np.float64):
+    """The network of ``bench_recurrent.py`` in PyTorch (``cell`` as skdeep's)."""
+    dtype = torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
+    return _LastState(cell, n_features, hidden_size, n_outputs, dtype)
+
+
+def recurrent_seconds_per_epoch(X, y, task, cell, hidden_size, batch_size, epochs,
+                                alpha=1e-4, seed=0):  # fmt: skip
+    """Seconds per epoch of :func:`recurrent_network` on ``X`` of shape
+    ``(n_samples, n_timesteps, n_features)``, as :func:`seconds_per_epoch`."""
+    _start(X, seed)
+    targets, n_outputs, loss_fn = _targets(y, task, X.dtype)
+    model = recurrent_network(cell, X.shape[2], hidden_size, n_outputs, X.dtype)
+    inputs = torch.from_numpy(np.ascontiguousarray(X))
+    return _train(model, inputs, targets, loss_fn, batch_size, epochs, alpha, seed)
+
+
+def n_parameters(model):
+    """Number of trainable values of a PyTorch model."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def _start(X, seed):
+    """Threads and seed of a run; the torch dtype of ``X``."""
     torch.set_num_threads(THREADS)
     torch.manual_seed(seed)
-    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
-    inputs = torch.from_numpy(np.ascontiguousarray(X))
+    return torch.float32 if X.dtype == np.float32 else torch.float64
+
+
+def _targets(y, task, dtype):
+    """PyTorch targets, number of outputs and loss of a task."""
     if task == "classification":
         targets = torch.from_numpy(np.asarray(y, dtype=np.int64))
-        n_outputs, loss_fn = int(targets.max()) + 1, nn.CrossEntropyLoss()
-    else:
-        targets = torch.from_numpy(np.asarray(y, dtype=X.dtype).reshape(-1, 1))
-        n_outputs, loss_fn = 1, nn.MSELoss()
-    model = _network([X.shape[1], *hidden, n_outputs], dtype)
+        return targets, int(targets.max()) + 1, nn.CrossEntropyLoss()
+    targets = torch.from_numpy(np.asarray(y, dtype=dtype).reshape(-1, 1))
+    return targets, 1, nn.MSELoss()
+
+
+def _train(model, inputs, targets, loss_fn, batch_size, epochs, alpha, seed):
+    """Adam on shuffled minibatches; seconds per epoch."""
     optimizer = _adam(model, alpha, batch_size)
     generator = torch.Generator().manual_seed(seed)
     start = time.perf_counter()

@@ -85,8 +85,9 @@ def step_norms(network, X, y):
     layer.record_step_norms = True
     try:
         Y = y.reshape(-1, 1).astype(network.dtype)
-        network.loss_and_gradient(X.astype(network.dtype), Y, None, 1 / len(X),
-                                  training=False)  # fmt: skip
+        # training=True runs the whole batch at once, as backward needs (the
+        # network has no dropout for it to switch on)
+        network.loss_and_gradient(X.astype(network.dtype), Y, None, 1 / len(X))
         return layer.step_grad_norms.copy()
     finally:
         layer.record_step_norms = False

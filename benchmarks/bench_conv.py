@@ -52,7 +52,8 @@ from skdeep.datasets import make_cbf  # noqa: E402
 
 DIGITS_NET = dict(filters=(16, 32), kernel_size=3, pool_size=2,
                   hidden_layer_sizes=(64,))  # fmt: skip
-DIGITS_TRAINING = dict(max_iter=50, tol=0.0, n_iter_no_change=1000)
+DIGITS_TRAINING = dict(batch_size=50, alpha=1e-3, max_iter=60, tol=0.0,
+                       n_iter_no_change=1000)  # fmt: skip
 DIGITS_DENSE = [(256,), (512,), (256, 128), (512, 256)]
 DENSE_TRAINING = dict(max_iter=200)
 # (name, filters, image side, epochs per timed run)

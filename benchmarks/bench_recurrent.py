@@ -58,6 +58,7 @@ BASELINE_MSE = 1 / 6
 NEAR_BASELINE = 0.8
 SPEED_SHAPE = (10_000, 50, 8)  # sequences, steps, features
 SPEED_EPOCHS = 3
+QUICK_SHAPE = (256, 10, 8)
 
 
 def adding_problem(n_samples, length, seed):
@@ -144,7 +145,7 @@ def print_norm_profile(rows):
 
 
 def speed_data(dtype, quick):
-    n, steps, features = (256, 10, 8) if quick else SPEED_SHAPE
+    n, steps, features = QUICK_SHAPE if quick else SPEED_SHAPE
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, steps, features)).astype(dtype)
     # a target that depends on the whole sequence: the mean of one feature
@@ -175,7 +176,7 @@ def time_config(cell, dtype, quick, repeats):
 
 def speed(quick, repeats):
     """Part 2: seconds per epoch against PyTorch; the rows."""
-    n, steps, features = SPEED_SHAPE
+    n, steps, features = QUICK_SHAPE if quick else SPEED_SHAPE
     print(
         f"\nPart 2: seconds per epoch, hidden 64, {n:,} sequences of {steps} steps "
         f"x {features} features, batch 128, Adam (best of {repeats})"

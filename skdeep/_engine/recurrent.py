@@ -27,13 +27,20 @@ GRU applies the reset gate after the recurrent product (PyTorch's and cuDNN's
 variant, Keras's ``reset_after=True``) with one bias, on the input side, so
 that all three recurrent products are one matrix product per step.
 
-The input products of all time steps are one matrix product before the
-recurrence, and back-propagation through time collects the per-step gate
-deltas so that the gradients of ``W_x``, ``W_h`` and ``b`` and the input
-gradient are one matrix product each.  Internally every array is time-major
-(step by step contiguous) and in processing order, which ``reverse=True``
-runs from the last time step to the first.
+The input products of all time steps are computed before the recurrence, and
+back-propagation through time collects the per-step gate deltas so that the
+gradients of ``W_x``, ``W_h`` and ``b`` and the input gradient are computed
+after it.  Internally the arrays are time-major and feature-major: step
+``t``'s gates are a ``(G * hidden_size, batch)`` block (the transpose of
+``x_t W_x``), so that each gate is a contiguous ``(hidden_size, batch)``
+block and the dozen element-wise operations of a step run on contiguous
+memory (on the ``(batch, G * hidden_size)`` layout every gate is a strided
+column block, several times slower for small batches).  Steps are stored in
+processing order, which ``reverse=True`` runs from the last time step to the
+first.
 """
+
+import math
 
 import numpy as np
 
@@ -43,10 +50,13 @@ from skdeep._engine.layers import Layer
 # the per-step arrays kept for back-propagation (one row of G * hidden_size
 # values per sample and step) stay near this many values.
 INFERENCE_CHUNK_VALUES = 2**22
+# A weight gradient sums one matrix product per time step; the products are
+# computed a few steps at a time, at most this many values at once.
+PRODUCT_CHUNK_VALUES = 2**20
 
 
 class _Recurrent(Layer):
-    """Shared machinery: input products, time-major buffers, output, gradients.
+    """Shared machinery: input products, feature-major buffers, gradients.
 
     Subclasses set ``n_gates``, ``gate_activations`` and ``column_scale``
     (see ``_scaled_params``) and write ``_run`` (the recurrence) and
@@ -92,7 +102,7 @@ class _Recurrent(Layer):
     @property
     def n_out(self):
         """Number of output values per sample."""
-        return int(np.prod(self.output_shape))
+        return math.prod(self.output_shape)
 
     def multiply_adds(self):
         """Multiply-adds per sample of a forward pass (its matrix products)."""
@@ -129,6 +139,11 @@ class _Recurrent(Layer):
             W_h[:, block] = _orthogonal(H, rng)
         b[...] = 0
 
+    def _array(self, key, *shape):
+        """A C-ordered array of ``shape`` reused across calls (a buffer view)."""
+        flat = self._buffer(key, math.prod(shape), 1, self.params[0].dtype)
+        return flat.reshape(shape)
+
     # ---------------------------------------------------------------- forward
 
     def forward(self, X, training=False):
@@ -148,56 +163,56 @@ class _Recurrent(Layer):
         n, T, H = X.shape[0], self.n_timesteps, self.hidden_size
         W_in, W_h = self._scaled_params()
         Xt = self._time_major(X)
-        A = self._buffer("gates", T * n, W_in.shape[1], W_in.dtype)
-        np.matmul(Xt, W_in, out=A)
-        hs = self._buffer("hidden", (T + 1) * n, H, W_in.dtype).reshape(T + 1, n, H)
+        A = self._array("gates", T, W_in.shape[0], n)
+        np.matmul(W_in, Xt, out=A)
+        hs = self._array("hidden", T + 1, H, n)
         hs[0] = 0
         # exp overflows to inf for large negated pre-activations, and the
         # logistic function 1 / (1 + inf) = 0 is then exact
         with np.errstate(over="ignore"):
-            self._run(A.reshape(T, n, -1), hs, n, W_h)
+            self._run(A, hs, n, W_h)
         self._cache.update(n=n, input=Xt, gates=A, hidden=hs)
         if out is None:
             out = self._buffer("chunk_out", n, self.n_out, W_in.dtype)
         if self.return_sequences:
             steps = hs[T:0:-1] if self.reverse else hs[1:]
-            out.reshape(n, T, H)[...] = steps.transpose(1, 0, 2)
+            out.reshape(n, T, H)[...] = steps.transpose(2, 0, 1)
         else:
             # a copy: the layer above may work in place on the output
-            out[...] = hs[T]
+            out[...] = hs[T].T
         return out
 
     def _time_major(self, X):
-        """X as ``(T * n, n_features + 1)``, time-major, a last column of ones.
+        """X as ``(T, n_features + 1, n)``, step by step, a last row of ones.
 
-        The ones multiply the bias, a last row under ``W_x``: the input
-        product then adds the bias, and its transpose gives the bias gradient.
+        The ones multiply the bias, a last column of ``W_in``: the input
+        product then adds the bias, and the gradient's sum gives its gradient.
         """
         n, T, F = X.shape[0], self.n_timesteps, self.n_features
-        buffer = self._buffer("input", T * n, F + 1, self.params[0].dtype)
-        steps = np.asarray(X).reshape(n, T, F).transpose(1, 0, 2)
-        buffer.reshape(T, n, F + 1)[:, :, :F] = steps[::-1] if self.reverse else steps
+        buffer = self._array("input", T, F + 1, n)
+        steps = np.asarray(X).reshape(n, T, F).transpose(1, 2, 0)
+        buffer[:, :F] = steps[::-1] if self.reverse else steps
         buffer[:, F] = 1
         return buffer
 
     def _scaled_params(self):
-        """``[W_x; b]`` and ``W_h``, each gate's columns times ``column_scale``.
+        """``[W_x; b]`` and ``W_h`` transposed, gate rows times ``column_scale``.
 
         The cells compute the logistic function as ``1 / (1 + exp(-z))`` (one
         exp, cheaper than NumPy's float32 ``tanh``) and the LSTM's ``tanh(g)`` as
-        ``2 / (1 + exp(-2 g)) - 1``: scaling the columns here by -1 or -2
-        spares negating and doubling the pre-activations at every step.
+        ``2 / (1 + exp(-2 g)) - 1``: scaling the rows here by -1 or -2 spares
+        negating and doubling the pre-activations at every step.
         """
         W_x, W_h, b = self.params
         F, width = W_x.shape
-        scale = self._gate_vector(self.column_scale)
-        W_in = self._buffer("scaled_W_x", F + 1, width, W_x.dtype)
-        np.multiply(W_x, scale, out=W_in[:F])
-        np.multiply(b, scale, out=W_in[F])
+        scale = self._gate_vector(self.column_scale)[:, None]
+        W_in = self._buffer("scaled_W_in", width, F + 1, W_x.dtype)
+        np.multiply(W_x.T, scale, out=W_in[:, :F])
+        np.multiply(b[:, None], scale, out=W_in[:, F:])
         if (scale == 1).all():
-            return W_in, W_h
-        W_h_scaled = self._buffer("scaled_W_h", self.hidden_size, width, W_x.dtype)
-        np.multiply(W_h, scale, out=W_h_scaled)
+            return W_in, W_h.T
+        W_h_scaled = self._buffer("scaled_W_h", width, self.hidden_size, W_x.dtype)
+        np.multiply(W_h.T, scale, out=W_h_scaled)
         return W_in, W_h_scaled
 
     def _gate_vector(self, values):
@@ -207,29 +222,47 @@ class _Recurrent(Layer):
     # --------------------------------------------------------------- backward
 
     def backward(self, dY, need_input_grad=True):
-        n, T, H = self._cache["n"], self.n_timesteps, self.hidden_size
+        n, T, F = self._cache["n"], self.n_timesteps, self.n_features
         first = self._first_step()
         dZx, dZh = self._bptt(dY, n, first)
-        W_x, W_h, _ = self.params
-        rows = slice(first * n, T * n)
+        W_x = self.params[0]
+        steps = slice(first, T)
         if self.trainable:
-            hs = self._cache["hidden"].reshape((T + 1) * n, H)
-            F, width = W_x.shape
-            grad_in = self._buffer("grad_in", F + 1, width, dY.dtype)
-            np.matmul(self._cache["input"][rows].T, dZx[rows], out=grad_in)
-            self.grads[0][...] = grad_in[:F]
-            self.grads[2][...] = grad_in[F]
-            np.matmul(hs[rows].T, dZh[rows], out=self.grads[1])
+            grad_in = self._buffer("grad_in", W_x.shape[1], F + 1, dY.dtype)
+            self._sum_over_steps("in", dZx[steps], self._cache["input"][steps], grad_in)
+            self.grads[0][...] = grad_in[:, :F].T
+            self.grads[2][...] = grad_in[:, F]
+            hs = self._cache["hidden"]
+            self._sum_over_steps("h", hs[steps], dZh[steps], self.grads[1])
         if not need_input_grad:
             return None
-        dXt = self._buffer("dX_steps", T * n, self.n_features, dY.dtype)
-        dXt[: first * n] = 0
-        np.matmul(dZx[rows], W_x.T, out=dXt[rows])
-        dX = self._buffer("dX", n, T * self.n_features, dY.dtype)
-        steps = dXt.reshape(T, n, self.n_features)
-        steps = steps[::-1] if self.reverse else steps
-        dX.reshape(n, T, self.n_features)[...] = steps.transpose(1, 0, 2)
+        dXt = self._array("dX_steps", T, F, n)
+        dXt[:first] = 0
+        np.matmul(W_x, dZx[steps], out=dXt[steps])
+        dX = self._buffer("dX", n, T * F, dY.dtype)
+        dXt = dXt[::-1] if self.reverse else dXt
+        dX.reshape(n, T, F)[...] = dXt.transpose(2, 0, 1)
         return dX
+
+    def _sum_over_steps(self, key, left, right, out):
+        """``out = sum over t of left[t] @ right[t].T``, batched a few steps at a time.
+
+        A step's arrays are ``(rows, n)`` blocks, so the sum over steps and
+        samples is not one matrix product without copying every block into
+        a ``(rows, T * n)`` array; stacked products of the blocks, then a
+        sum, cost about as much as that one product would.
+        """
+        T, a, b = left.shape[0], left.shape[1], right.shape[1]
+        chunk = max(1, min(T, PRODUCT_CHUNK_VALUES // (a * b)))
+        products = self._array("products_" + key, chunk, a, b)
+        for start in range(0, T, chunk):
+            part = products[: min(chunk, T - start)]
+            stop = start + part.shape[0]
+            np.matmul(left[start:stop], right[start:stop].transpose(0, 2, 1), out=part)
+            if start == 0:
+                np.sum(part, axis=0, out=out)
+            else:
+                out += part.sum(axis=0)
 
     def _first_step(self):
         """The first step (processing order) that back-propagation reaches."""
@@ -258,9 +291,8 @@ class _Recurrent(Layer):
         return steps[::-1] if self.reverse else steps
 
     def _start_bptt(self, dY, n):
-        """State gradient slots ``(m, n, H)`` at zero, output grads, norms."""
-        m, H = self._n_slots(), self.hidden_size
-        dh = self._buffer("dh", m * n, H, dY.dtype).reshape(m, n, H)
+        """State gradient slots ``(m, H, n)`` at zero, output grads, norms."""
+        dh = self._array("dh", self._n_slots(), self.hidden_size, n)
         dh[...] = 0
         if self.record_step_norms:
             self.step_grad_norms = np.zeros(self.n_timesteps)
@@ -270,12 +302,12 @@ class _Recurrent(Layer):
         """Add the gradient arriving at the output of step ``s`` to ``dh``."""
         if seq is None:
             if s == self.n_timesteps - 1:
-                dh[0] = dY
+                dh[0] = dY.T
         elif dh.shape[0] == 1:
-            dh[0] += seq[s]
+            dh[0] += seq[s].T
         else:
             # output s takes the slot of output s + m, now m steps old
-            dh[s % dh.shape[0]] = seq[s]
+            dh[s % dh.shape[0]] = seq[s].T
 
     def _record(self, dh, s):
         if self.record_step_norms:
@@ -283,12 +315,19 @@ class _Recurrent(Layer):
             total = dh[0] if dh.shape[0] == 1 else dh.sum(axis=0)
             self.step_grad_norms[t] = float(np.sqrt(np.vdot(total, total)))
 
-    def _slots(self, dZ, s, n):
-        """Where step ``s`` writes its per-slot gate deltas ``(m, n, G * H)``."""
-        m = self._n_slots()
+    def _back_through_weights(self, slots, dh):
+        """``dh = W_h @ slots``: the state gradients from step deltas (per slot)."""
+        W_h = self.params[1]
+        if slots.shape[0] == 1:
+            np.matmul(W_h, slots[0], out=dh[0])
+        else:
+            np.matmul(W_h, slots, out=dh)
+
+    def _slots(self, dZ, s, m):
+        """Where step ``s`` writes its per-slot gate deltas ``(m, G * H, n)``."""
         if m == 1:
             return dZ[s][None]
-        return self._buffer("slots", m * n, dZ.shape[-1], dZ.dtype).reshape(m, n, -1)
+        return self._array("slots", m, *dZ.shape[1:])
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -351,30 +390,28 @@ class SimpleRNN(_Recurrent):
     def _run(self, A, hs, n, W_h):
         for s in range(self.n_timesteps):
             h = hs[s + 1]
-            np.matmul(hs[s], W_h, out=h)
+            np.matmul(W_h, hs[s], out=h)
             h += A[s]
             np.tanh(h, out=h)
 
     def _bptt(self, dY, n, first):
         T, H = self.n_timesteps, self.hidden_size
         hs = self._cache["hidden"]
-        slope = self._buffer("slope", T * n, H, dY.dtype).reshape(T, n, H)
+        slope = self._array("slope", T, H, n)
         np.multiply(hs[first + 1 :], hs[first + 1 :], out=slope[first:])
         np.subtract(1, slope[first:], out=slope[first:])
-        dZ = self._buffer("deltas", T * n, H, dY.dtype)
-        dZ3 = dZ.reshape(T, n, H)
-        W_hT = self.params[1].T
+        dZ = self._array("deltas", T, H, n)
         dh, seq = self._start_bptt(dY, n)
         m, slots = dh.shape[0], None
         for s in range(T - 1, first - 1, -1):
             if s < T - 1:
-                np.matmul(slots.reshape(m * n, H), W_hT, out=dh.reshape(m * n, H))
+                self._back_through_weights(slots, dh)
             self._add_output_grad(dh, dY, seq, s)
             self._record(dh, s)
-            slots = self._slots(dZ3, s, n)
+            slots = self._slots(dZ, s, m)
             np.multiply(dh, slope[s], out=slots)
             if m > 1:
-                np.sum(slots, axis=0, out=dZ3[s])
+                np.sum(slots, axis=0, out=dZ[s])
         return dZ, dZ
 
 
@@ -412,19 +449,19 @@ class LSTM(_Recurrent):
 
     def _run(self, A, hs, n, W_h):
         T, H = self.n_timesteps, self.hidden_size
-        cells = self._buffer("cell", (T + 1) * n, H, W_h.dtype).reshape(T + 1, n, H)
+        cells = self._array("cell", T + 1, H, n)
         cells[0] = 0
-        tanh_cells = self._buffer("tanh_cell", T * n, H, W_h.dtype).reshape(T, n, H)
-        recurrent = self._buffer("step", n, 4 * H, W_h.dtype)
-        work = self._buffer("work", n, H, W_h.dtype)
+        tanh_cells = self._array("tanh_cell", T, H, n)
+        recurrent = self._array("step", 4 * H, n)
+        work = self._array("work", H, n)
         for s in range(T):
             Z = A[s]  # -z for i, f, o and -2 z for g (see _scaled_params)
-            np.matmul(hs[s], W_h, out=recurrent)
+            np.matmul(W_h, hs[s], out=recurrent)
             Z += recurrent
             np.exp(Z, out=Z)
             Z += 1
             np.divide(1, Z, out=Z)
-            i, f, g, o = Z[:, :H], Z[:, H : 2 * H], Z[:, 2 * H : 3 * H], Z[:, 3 * H :]
+            i, f, g, o = Z[:H], Z[H : 2 * H], Z[2 * H : 3 * H], Z[3 * H :]
             g *= 2
             g -= 1
             np.multiply(f, cells[s], out=cells[s + 1])
@@ -434,8 +471,8 @@ class LSTM(_Recurrent):
             np.multiply(o, tanh_cells[s], out=hs[s + 1])
         self._cache.update(cell=cells, tanh_cell=tanh_cells)
 
-    def _slopes(self, s, n, shift):
-        """Factors of step ``s``'s gate deltas, ``(K, K_d)`` in reused buffers.
+    def _slopes(self, s, K, K_d):
+        """Factors of step ``s``'s gate deltas, written to ``K`` and ``K_d``.
 
         ``dZ[i, f, g] = dc * K[i, f, g]`` and ``dZ[o] = dh * K[o]``; the cell
         state's gradient is ``dc_t = f_{t+1} dc_{t+1} + dh_t * K_d``.  Worked
@@ -443,52 +480,49 @@ class LSTM(_Recurrent):
         steps at once before the loop (a dozen passes over memory).
         """
         H = self.hidden_size
-        Z = self._cache["gates"].reshape(self.n_timesteps, n, 4 * H)[s]
-        i, f, g, o = (Z[:, k * H : (k + 1) * H] for k in range(4))
+        Z = self._cache["gates"][s]
+        i, g, o = Z[:H], Z[2 * H : 3 * H], Z[3 * H :]
         tanh_cell = self._cache["tanh_cell"][s]
-        K = self._buffer("slope", n, 4 * H, Z.dtype)
-        work = self._buffer("slope_work", n, 4 * H, Z.dtype)
-        # (1 - a)(a + 0) = s'(z) for i, f, o, and (1 - g)(g + 1) = tanh'(g)
-        np.subtract(1, Z, out=K)
-        np.add(Z, shift, out=work)
-        K *= work
+        # a (1 - a) = s'(z) for i, f, o, then 1 - g^2 = tanh'(g) for g
+        np.multiply(Z, Z, out=K)
+        np.subtract(Z, K, out=K)
+        K_g = K[2 * H : 3 * H]
+        np.multiply(g, g, out=K_g)
+        np.subtract(1, K_g, out=K_g)
         for k, factor in enumerate((g, self._cache["cell"][s], i, tanh_cell)):
-            K[:, k * H : (k + 1) * H] *= factor
-        K_d = work[:, :H]
+            K[k * H : (k + 1) * H] *= factor
         np.multiply(tanh_cell, tanh_cell, out=K_d)
         np.subtract(1, K_d, out=K_d)
         K_d *= o
-        return K.reshape(n, 4, H), K_d
 
     def _bptt(self, dY, n, first):
         T, H = self.n_timesteps, self.hidden_size
-        forget = self._cache["gates"].reshape(T, n, 4, H)[:, :, 1]
-        shift = self._gate_vector((0, 0, 1, 0))
-        dZ = self._buffer("deltas", T * n, 4 * H, dY.dtype)
-        dZ3 = dZ.reshape(T, n, 4 * H)
-        W_hT = self.params[1].T
+        forget = self._cache["gates"][:, H : 2 * H]
+        dZ = self._array("deltas", T, 4 * H, n)
         dh, seq = self._start_bptt(dY, n)
         m, slots = dh.shape[0], None
-        dc = self._buffer("dc", m * n, H, dY.dtype).reshape(m, n, H)
+        dc = self._array("dc", m, H, n)
         dc[...] = 0
-        work = self._buffer("dh_work", m * n, H, dY.dtype).reshape(m, n, H)
+        work = self._array("dh_work", m, H, n)
+        K, K_d = self._array("slope", 4 * H, n), self._array("slope_work", H, n)
+        K4 = K.reshape(4, H, n)
         for s in range(T - 1, first - 1, -1):
             if s < T - 1:
-                np.matmul(slots.reshape(m * n, -1), W_hT, out=dh.reshape(m * n, H))
+                self._back_through_weights(slots, dh)
                 dc *= forget[s + 1]
             self._add_output_grad(dh, dY, seq, s)
             if m > 1:
                 dc[s % m] = 0
             self._record(dh, s)
-            K, K_d = self._slopes(s, n, shift)
+            self._slopes(s, K, K_d)
             np.multiply(dh, K_d, out=work)
             dc += work
-            slots = self._slots(dZ3, s, n)
-            slots4 = slots.reshape(m, n, 4, H)
-            np.multiply(dc[:, :, None], K[:, :3], out=slots4[:, :, :3])
-            np.multiply(dh, K[:, 3], out=slots4[:, :, 3])
+            slots = self._slots(dZ, s, m)
+            slots4 = slots.reshape(m, 4, H, n)
+            np.multiply(dc[:, None], K4[:3], out=slots4[:, :3])
+            np.multiply(dh, K4[3], out=slots4[:, 3])
             if m > 1:
-                np.sum(slots, axis=0, out=dZ3[s])
+                np.sum(slots, axis=0, out=dZ[s])
         return dZ, dZ
 
 
@@ -518,19 +552,18 @@ class GRU(_Recurrent):
 
     def _run(self, A, hs, n, W_h):
         T, H = self.n_timesteps, self.hidden_size
-        recurrent = self._buffer("recurrent", T * n, 3 * H, W_h.dtype)
-        recurrent = recurrent.reshape(T, n, 3 * H)
-        work = self._buffer("work", n, H, W_h.dtype)
+        recurrent = self._array("recurrent", T, 3 * H, n)
+        work = self._array("work", H, n)
         for s in range(T):
             Z, R = A[s], recurrent[s]
-            np.matmul(hs[s], W_h, out=R)
-            rz = Z[:, : 2 * H]  # -z for r and z (see _scaled_params)
-            rz += R[:, : 2 * H]
+            np.matmul(W_h, hs[s], out=R)
+            rz = Z[: 2 * H]  # -z for r and z (see _scaled_params)
+            rz += R[: 2 * H]
             np.exp(rz, out=rz)
             rz += 1
             np.divide(1, rz, out=rz)
-            r, z, candidate = Z[:, :H], Z[:, H : 2 * H], Z[:, 2 * H :]
-            np.multiply(r, R[:, 2 * H :], out=work)
+            r, z, candidate = Z[:H], Z[H : 2 * H], Z[2 * H :]
+            np.multiply(r, R[2 * H :], out=work)
             candidate += work
             np.tanh(candidate, out=candidate)
             np.subtract(hs[s], candidate, out=work)
@@ -538,7 +571,7 @@ class GRU(_Recurrent):
             np.add(candidate, work, out=hs[s + 1])
         self._cache["recurrent"] = recurrent
 
-    def _slopes(self, s, n, shift):
+    def _slopes(self, s, K_h, K_n, difference):
         """Factors of step ``s``: ``dZ_h = dh * K_h`` and ``dZ_x[n] = dh * K_n``.
 
         ``dZ_h`` is the delta of the recurrent products (for ``W_h`` and the
@@ -546,18 +579,16 @@ class GRU(_Recurrent):
         candidate block by the reset gate's factor.  Step by step, like the
         LSTM's.
         """
-        T, H = self.n_timesteps, self.hidden_size
-        Z = self._cache["gates"].reshape(T, n, 3 * H)[s]
-        r, z, candidate = (Z[:, k * H : (k + 1) * H] for k in range(3))
-        R_n = self._cache["recurrent"].reshape(T, n, 3, H)[s, :, 2]
-        K_h = self._buffer("slope", n, 3 * H, Z.dtype)
-        work = self._buffer("slope_work", n, 3 * H, Z.dtype)
-        # (1 - a)(a + 0) = s'(z) for r and z, (1 - n)(n + 1) = tanh'(n)
-        np.subtract(1, Z, out=K_h)
-        np.add(Z, shift, out=work)
-        K_h *= work
-        kr, kz, khn = (K_h[:, k * H : (k + 1) * H] for k in range(3))
-        K_n, difference = work[:, :H], work[:, H : 2 * H]
+        H = self.hidden_size
+        Z = self._cache["gates"][s]
+        r, z, candidate = Z[:H], Z[H : 2 * H], Z[2 * H :]
+        R_n = self._cache["recurrent"][s, 2 * H :]
+        # a (1 - a) = s'(z) for r and z, then 1 - n^2 = tanh'(n) for n
+        np.multiply(Z, Z, out=K_h)
+        np.subtract(Z, K_h, out=K_h)
+        kr, kz, khn = K_h[:H], K_h[H : 2 * H], K_h[2 * H :]
+        np.multiply(candidate, candidate, out=khn)
+        np.subtract(1, khn, out=khn)
         np.subtract(1, z, out=K_n)
         K_n *= khn
         np.subtract(self._cache["hidden"][s], candidate, out=difference)
@@ -565,36 +596,34 @@ class GRU(_Recurrent):
         kr *= R_n
         kr *= K_n
         np.multiply(K_n, r, out=khn)
-        return K_h.reshape(n, 3, H), K_n
 
     def _bptt(self, dY, n, first):
         T, H = self.n_timesteps, self.hidden_size
-        update = self._cache["gates"].reshape(T, n, 3, H)[:, :, 1]
-        shift = self._gate_vector((0, 0, 1))
-        dZh = self._buffer("deltas", T * n, 3 * H, dY.dtype)
-        dZx = self._buffer("input_deltas", T * n, 3 * H, dY.dtype)
-        dZh4, dZx4 = dZh.reshape(T, n, 3, H), dZx.reshape(T, n, 3, H)
-        W_hT = self.params[1].T
+        update = self._cache["gates"][:, H : 2 * H]
+        dZh = self._array("deltas", T, 3 * H, n)
+        dZx = self._array("input_deltas", T, 3 * H, n)
         dh, seq = self._start_bptt(dY, n)
         m, slots = dh.shape[0], None
-        work = self._buffer("dh_work", m * n, H, dY.dtype).reshape(m, n, H)
+        work = self._array("dh_work", m, H, n)
+        K_h, K_n = self._array("slope", 3 * H, n), self._array("slope_candidate", H, n)
+        K_h3, difference = K_h.reshape(3, H, n), self._array("slope_work", H, n)
         for s in range(T - 1, first - 1, -1):
             if s < T - 1:
-                np.matmul(slots.reshape(m * n, -1), W_hT, out=work.reshape(m * n, H))
+                self._back_through_weights(slots, work)
                 dh *= update[s + 1]
                 dh += work
             self._add_output_grad(dh, dY, seq, s)
             self._record(dh, s)
-            K_h, K_n = self._slopes(s, n, shift)
-            slots = self._slots(dZh.reshape(T, n, 3 * H), s, n)
-            np.multiply(dh[:, :, None], K_h, out=slots.reshape(m, n, 3, H))
+            self._slopes(s, K_h, K_n, difference)
+            slots = self._slots(dZh, s, m)
+            np.multiply(dh[:, None], K_h3, out=slots.reshape(m, 3, H, n))
             total = dh[0]
             if m > 1:
-                np.sum(slots, axis=0, out=dZh4[s].reshape(n, 3 * H))
+                np.sum(slots, axis=0, out=dZh[s])
                 total = np.sum(dh, axis=0, out=work[0])
-            np.multiply(total, K_n, out=dZx4[s, :, 2])
+            np.multiply(total, K_n, out=dZx[s, 2 * H :])
         # the reset and update blocks are the same on both sides
-        dZx4[first:, :, :2] = dZh4[first:, :, :2]
+        dZx[first:, : 2 * H] = dZh[first:, : 2 * H]
         return dZx, dZh
 
 

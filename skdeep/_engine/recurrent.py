@@ -56,11 +56,14 @@ PRODUCT_CHUNK_VALUES = 2**20
 
 
 class _Recurrent(Layer):
-    """Shared machinery: input products, feature-major buffers, gradients.
+    """Shared machinery: stacked steps, feature-major buffers, gradients.
 
     Subclasses set ``n_gates``, ``gate_activations`` and ``column_scale``
-    (see ``_scaled_params``) and write ``_run`` (the recurrence) and
-    ``_bptt`` (its backward).
+    (see ``_scaled_weights``) and write ``_run(V, W, n)``, the recurrence,
+    which fills the states of ``V`` (see ``_stacked_steps``) and returns
+    the ``(T, G * H, n)`` gates its backward needs, and ``_bptt(dY, n,
+    first)``, which returns the steps' deltas of the input side and of the
+    recurrent side (the same array for every cell but the GRU).
     """
 
     owns_output = True
@@ -161,19 +164,16 @@ class _Recurrent(Layer):
     def _forward_batch(self, X, out):
         """Run the recurrence on X; the output goes to ``out`` (or a buffer)."""
         n, T, H = X.shape[0], self.n_timesteps, self.hidden_size
-        W_in, W_h = self._scaled_params()
-        Xt = self._time_major(X)
-        A = self._array("gates", T, W_in.shape[0], n)
-        np.matmul(W_in, Xt, out=A)
-        hs = self._array("hidden", T + 1, H, n)
-        hs[0] = 0
+        W = self._scaled_weights()
+        V = self._stacked_steps(X)
         # exp overflows to inf for large negated pre-activations, and the
         # logistic function 1 / (1 + inf) = 0 is then exact
         with np.errstate(over="ignore"):
-            self._run(A, hs, n, W_h)
-        self._cache.update(n=n, input=Xt, gates=A, hidden=hs)
+            gates = self._run(V, W, n)
+        hs = V[:, :H]
+        self._cache.update(n=n, steps=V, gates=gates, hidden=hs)
         if out is None:
-            out = self._buffer("chunk_out", n, self.n_out, W_in.dtype)
+            out = self._buffer("chunk_out", n, self.n_out, W.dtype)
         if self.return_sequences:
             steps = hs[T:0:-1] if self.reverse else hs[1:]
             out.reshape(n, T, H)[...] = steps.transpose(2, 0, 1)
@@ -182,21 +182,24 @@ class _Recurrent(Layer):
             out[...] = hs[T].T
         return out
 
-    def _time_major(self, X):
-        """X as ``(T, n_features + 1, n)``, step by step, a last row of ones.
+    def _stacked_steps(self, X):
+        """``V`` of shape ``(T + 1, H + n_features + 1, n)``: ``[h_t; x_t; 1]``.
 
-        The ones multiply the bias, a last column of ``W_in``: the input
-        product then adds the bias, and the gradient's sum gives its gradient.
+        Step ``t``'s block holds the state entering it (``h_0 = 0``; the
+        recurrence writes the others, ``h_T`` last), its input and a row of
+        ones, which multiplies the bias, so that ``W @ V[t]`` with the
+        weights of ``_scaled_weights`` is the step's whole pre-activation.
         """
-        n, T, F = X.shape[0], self.n_timesteps, self.n_features
-        buffer = self._array("input", T, F + 1, n)
+        n, T, F, H = X.shape[0], self.n_timesteps, self.n_features, self.hidden_size
+        V = self._array("steps", T + 1, H + F + 1, n)
         steps = np.asarray(X).reshape(n, T, F).transpose(1, 2, 0)
-        buffer[:, :F] = steps[::-1] if self.reverse else steps
-        buffer[:, F] = 1
-        return buffer
+        V[:T, H : H + F] = steps[::-1] if self.reverse else steps
+        V[:T, H + F] = 1
+        V[0, :H] = 0
+        return V
 
-    def _scaled_params(self):
-        """``[W_x; b]`` and ``W_h`` transposed, gate rows times ``column_scale``.
+    def _scaled_weights(self):
+        """``[W_h; W_x; b]`` transposed, gate rows times ``column_scale``.
 
         The cells compute the logistic function as ``1 / (1 + exp(-z))`` (one
         exp, cheaper than NumPy's float32 ``tanh``) and the LSTM's ``tanh(g)`` as
@@ -204,16 +207,13 @@ class _Recurrent(Layer):
         negating and doubling the pre-activations at every step.
         """
         W_x, W_h, b = self.params
-        F, width = W_x.shape
+        (F, width), H = W_x.shape, self.hidden_size
         scale = self._gate_vector(self.column_scale)[:, None]
-        W_in = self._buffer("scaled_W_in", width, F + 1, W_x.dtype)
-        np.multiply(W_x.T, scale, out=W_in[:, :F])
-        np.multiply(b[:, None], scale, out=W_in[:, F:])
-        if (scale == 1).all():
-            return W_in, W_h.T
-        W_h_scaled = self._buffer("scaled_W_h", width, self.hidden_size, W_x.dtype)
-        np.multiply(W_h.T, scale, out=W_h_scaled)
-        return W_in, W_h_scaled
+        W = self._buffer("scaled_weights", width, H + F + 1, W_x.dtype)
+        np.multiply(W_h.T, scale, out=W[:, :H])
+        np.multiply(W_x.T, scale, out=W[:, H : H + F])
+        np.multiply(b[:, None], scale, out=W[:, H + F :])
+        return W
 
     def _gate_vector(self, values):
         """One value per gate, each repeated over the gate's columns."""
@@ -225,24 +225,35 @@ class _Recurrent(Layer):
         n, T, F = self._cache["n"], self.n_timesteps, self.n_features
         first = self._first_step()
         dZx, dZh = self._bptt(dY, n, first)
-        W_x = self.params[0]
-        steps = slice(first, T)
         if self.trainable:
-            grad_in = self._buffer("grad_in", W_x.shape[1], F + 1, dY.dtype)
-            self._sum_over_steps("in", dZx[steps], self._cache["input"][steps], grad_in)
-            self.grads[0][...] = grad_in[:, :F].T
-            self.grads[2][...] = grad_in[:, F]
-            hs = self._cache["hidden"]
-            self._sum_over_steps("h", hs[steps], dZh[steps], self.grads[1])
+            self._weight_grads(dZx, dZh, first)
         if not need_input_grad:
             return None
         dXt = self._array("dX_steps", T, F, n)
         dXt[:first] = 0
-        np.matmul(W_x, dZx[steps], out=dXt[steps])
+        np.matmul(self.params[0], dZx[first:], out=dXt[first:])
         dX = self._buffer("dX", n, T * F, dY.dtype)
         dXt = dXt[::-1] if self.reverse else dXt
         dX.reshape(n, T, F)[...] = dXt.transpose(2, 0, 1)
         return dX
+
+    def _weight_grads(self, dZx, dZh, first):
+        """Gradients of ``W_x``, ``W_h`` and ``b`` from the steps' deltas.
+
+        When both sides share their deltas (every cell but the GRU), one sum
+        of products with the stacked steps ``[h_t; x_t; 1]`` gives all three.
+        """
+        H, F = self.hidden_size, self.n_features
+        V = self._cache["steps"][first : self.n_timesteps]
+        grad = self._buffer("grad", H + F + 1, dZh.shape[1], dZh.dtype)
+        if dZx is dZh:
+            self._sum_over_steps("steps", V, dZh[first:], grad)
+        else:
+            self._sum_over_steps("hidden", V[:, :H], dZh[first:], grad[:H])
+            self._sum_over_steps("input", V[:, H:], dZx[first:], grad[H:])
+        self.grads[1][...] = grad[:H]
+        self.grads[0][...] = grad[H : H + F]
+        self.grads[2][...] = grad[H + F]
 
     def _sum_over_steps(self, key, left, right, out):
         """``out = sum over t of left[t] @ right[t].T``, batched a few steps at a time.
@@ -387,12 +398,13 @@ class SimpleRNN(_Recurrent):
     (4, 3)
     """
 
-    def _run(self, A, hs, n, W_h):
+    def _run(self, V, W, n):
+        H = self.hidden_size
         for s in range(self.n_timesteps):
-            h = hs[s + 1]
-            np.matmul(W_h, hs[s], out=h)
-            h += A[s]
+            h = V[s + 1, :H]
+            np.matmul(W, V[s], out=h)
             np.tanh(h, out=h)
+        return V[1:, :H]  # the pre-activations are not needed
 
     def _bptt(self, dY, n, first):
         T, H = self.n_timesteps, self.hidden_size
@@ -447,17 +459,16 @@ class LSTM(_Recurrent):
         H = self.hidden_size
         self.params[2][H : 2 * H] = 1
 
-    def _run(self, A, hs, n, W_h):
+    def _run(self, V, W, n):
         T, H = self.n_timesteps, self.hidden_size
+        gates = self._array("gates", T, 4 * H, n)
         cells = self._array("cell", T + 1, H, n)
         cells[0] = 0
         tanh_cells = self._array("tanh_cell", T, H, n)
-        recurrent = self._array("step", 4 * H, n)
         work = self._array("work", H, n)
         for s in range(T):
-            Z = A[s]  # -z for i, f, o and -2 z for g (see _scaled_params)
-            np.matmul(W_h, hs[s], out=recurrent)
-            Z += recurrent
+            Z = gates[s]  # -z for i, f, o and -2 z for g (see _scaled_weights)
+            np.matmul(W, V[s], out=Z)
             np.exp(Z, out=Z)
             Z += 1
             np.divide(1, Z, out=Z)
@@ -468,8 +479,9 @@ class LSTM(_Recurrent):
             np.multiply(i, g, out=work)
             cells[s + 1] += work
             np.tanh(cells[s + 1], out=tanh_cells[s])
-            np.multiply(o, tanh_cells[s], out=hs[s + 1])
+            np.multiply(o, tanh_cells[s], out=V[s + 1, :H])
         self._cache.update(cell=cells, tanh_cell=tanh_cells)
+        return gates
 
     def _slopes(self, s, K, K_d):
         """Factors of step ``s``'s gate deltas, written to ``K`` and ``K_d``.
@@ -550,14 +562,17 @@ class GRU(_Recurrent):
     # the candidate's recurrent product R_n enters unscaled, times r
     column_scale = (-1, -1, 1)
 
-    def _run(self, A, hs, n, W_h):
+    def _run(self, V, W, n):
         T, H = self.n_timesteps, self.hidden_size
+        gates = self._array("gates", T, 3 * H, n)
+        # the input side for all steps at once; the recurrent one step by step
+        np.matmul(W[:, H:], V[:T, H:], out=gates)
         recurrent = self._array("recurrent", T, 3 * H, n)
         work = self._array("work", H, n)
         for s in range(T):
-            Z, R = A[s], recurrent[s]
-            np.matmul(W_h, hs[s], out=R)
-            rz = Z[: 2 * H]  # -z for r and z (see _scaled_params)
+            Z, R = gates[s], recurrent[s]
+            np.matmul(W[:, :H], V[s, :H], out=R)
+            rz = Z[: 2 * H]  # -z for r and z (see _scaled_weights)
             rz += R[: 2 * H]
             np.exp(rz, out=rz)
             rz += 1
@@ -566,10 +581,11 @@ class GRU(_Recurrent):
             np.multiply(r, R[2 * H :], out=work)
             candidate += work
             np.tanh(candidate, out=candidate)
-            np.subtract(hs[s], candidate, out=work)
+            np.subtract(V[s, :H], candidate, out=work)
             work *= z
-            np.add(candidate, work, out=hs[s + 1])
+            np.add(candidate, work, out=V[s + 1, :H])
         self._cache["recurrent"] = recurrent
+        return gates
 
     def _slopes(self, s, K_h, K_n, difference):
         """Factors of step ``s``: ``dZ_h = dh * K_h`` and ``dZ_x[n] = dh * K_n``.

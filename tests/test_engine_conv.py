@@ -22,7 +22,7 @@ from skdeep._engine import (
     Network,
 )
 from skdeep._engine import conv as conv_module
-from skdeep.utils._testing import check_directional_gradient, check_layer_gradients
+from skdeep.utils._testing import check_layer_gradients, network_gradient_error
 
 
 @pytest.fixture
@@ -299,17 +299,7 @@ def test_conv_network_flat_gradient(rng, im2col_path):
     X = rng.standard_normal((7, 60))
     Y = np.eye(3)[rng.integers(0, 3, 7)]
     sw = rng.uniform(0.5, 2, 7)
-
-    def value(theta):
-        network.theta[:] = theta
-        return network.loss_and_gradient(X, Y, sw, 1 / sw.sum())
-
-    def gradient(theta):
-        value(theta)
-        return network.grad.copy()
-
-    theta = network.theta.copy()
-    assert check_directional_gradient(value, gradient, theta, rng) < 1e-6
+    assert network_gradient_error(network, X, Y, rng, sample_weight=sw) < 1e-6
     assert network.layers[0].params[0].shape == (18, 3)
     # the kernels are views of the one flat vector: weights before biases
     assert np.shares_memory(network.layers[3].params[0], network.weights)
@@ -400,17 +390,7 @@ def test_dropout_and_activations_work_on_a_conv_output(rng):
     network = Network(layers, LOSSES["squared_error"]())
     network.initialize("glorot", rng)
     X, Y = rng.standard_normal((5, 16)), rng.standard_normal((5, 1))
-
-    def value(theta):
-        network.theta[:] = theta
-        return network.loss_and_gradient(X, Y, None, 0.2)
-
-    def gradient(theta):
-        value(theta)
-        return network.grad.copy()
-
-    theta = network.theta.copy()
-    assert check_directional_gradient(value, gradient, theta, rng) < 1e-6
+    assert network_gradient_error(network, X, Y, rng) < 1e-6
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,11 @@ from skdeep._engine import (
     TrainingConfig,
     make_trainer,
 )
-from skdeep.utils._testing import check_directional_gradient, check_layer_gradients
+from skdeep.utils._testing import (
+    check_directional_gradient,
+    check_layer_gradients,
+    network_gradient_error,
+)
 
 TOL = 1e-6
 
@@ -145,17 +149,7 @@ def test_network_flat_gradient(sparse_input, rng):
     Y = np.eye(3)[rng.integers(0, 3, 9)]
     sw = rng.uniform(0.5, 2, 9)
     X_in = sp.csr_matrix(X) if sparse_input else X
-
-    def value(theta):
-        network.theta[:] = theta
-        return network.loss_and_gradient(X_in, Y, sw, 1 / sw.sum())
-
-    def gradient(theta):
-        value(theta)
-        return network.grad.copy()
-
-    theta = network.theta.copy()
-    assert check_directional_gradient(value, gradient, theta, rng) < TOL
+    assert network_gradient_error(network, X_in, Y, rng, sample_weight=sw) < TOL
 
 
 def test_frozen_layer_gets_no_gradient_and_stops_backprop(rng):
@@ -273,17 +267,7 @@ def test_deep_network_gradient_with_skips_and_fixed_dropout(sparse_input, rng):
     X[X < -0.5] = 0
     X_in = sp.csr_matrix(X) if sparse_input else X
     Y = np.eye(3)[rng.integers(0, 3, 9)]
-
-    def value(theta):
-        network.theta[:] = theta
-        return network.loss_and_gradient(X_in, Y, None, 1 / 9)
-
-    def gradient(theta):
-        value(theta)
-        return network.grad.copy()
-
-    theta = network.theta.copy()
-    assert check_directional_gradient(value, gradient, theta, rng) < TOL
+    assert network_gradient_error(network, X_in, Y, rng) < TOL
     assert (layers[2]._cache["mask"] == 0).any()  # the mask really dropped units
 
 

@@ -110,3 +110,59 @@ def check_layer_gradients(layer, X, rng, tol=1e-6):
 
     theta = network.theta.copy()
     assert check_directional_gradient(value_theta, gradient_theta, theta, rng) < tol
+
+
+def network_gradient_error(network, X, Y, rng, sample_weight=None, n_directions=3):
+    """Largest relative error of a whole network's flat gradient.
+
+    The loss is ``network.loss_and_gradient(X, Y, sample_weight, scale)`` with
+    ``scale`` one over the sum of the weights (one over ``n_samples`` without
+    them), as a function of the flat parameter vector ``network.theta``; see
+    :func:`check_directional_gradient`.  ``network.theta`` is restored.
+
+    Parameters
+    ----------
+    network : Network
+        An initialised engine network (float64).
+    X : ndarray or sparse matrix of shape (n_samples, n_inputs)
+        Input.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Targets in the loss's encoding.
+    rng : numpy.random.Generator
+        Draws the directions.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weights of the samples.
+    n_directions : int, default=3
+        Number of random directions.
+
+    Returns
+    -------
+    error : float
+        As for :func:`check_directional_gradient`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeep._engine import LOSSES, Dense, Network
+    >>> rng = np.random.default_rng(0)
+    >>> network = Network([Dense(3, 2)], LOSSES["squared_error"]())
+    >>> network.initialize("glorot", rng)
+    >>> X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    >>> network_gradient_error(network, X, Y, rng) < 1e-6
+    True
+    """
+    total = X.shape[0] if sample_weight is None else sample_weight.sum()
+    start = network.theta.copy()
+
+    def value(theta):
+        network.theta[:] = theta
+        return network.loss_and_gradient(X, Y, sample_weight, 1 / total)
+
+    def gradient(theta):
+        value(theta)
+        return network.grad.copy()
+
+    try:
+        return check_directional_gradient(value, gradient, start, rng, n_directions)
+    finally:
+        network.theta[:] = start

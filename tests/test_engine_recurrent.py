@@ -299,6 +299,27 @@ def test_inference_in_chunks_of_rows_matches_one_pass(cls, rng, monkeypatch):
     assert chunked._cache["n"] < 11  # it did run in chunks
 
 
+@pytest.mark.parametrize("cls", CELLS)
+@pytest.mark.parametrize("truncate", [None, 2])
+def test_weight_gradients_summed_in_chunks_of_steps_match_one_sum(
+    cls, truncate, rng, monkeypatch
+):
+    """Long sequences sum the per-step products a few steps at a time."""
+    layer = cls(5, 3, 4, return_sequences=True, truncate=truncate)
+    network = _bound(layer, rng)
+    X, R = rng.standard_normal((6, 15)), rng.standard_normal((6, 20))
+    layer.forward(X.copy(), training=True)
+    layer.backward(R.copy())
+    whole = network.grad.copy()
+    # products of at most one step's values: five chunks of one step
+    monkeypatch.setattr(recurrent_module, "PRODUCT_CHUNK_VALUES", 1)
+    network.grad[:] = 0
+    layer.forward(X.copy(), training=True)
+    layer.backward(R.copy())
+    assert np.abs(whole).max() > 0.1
+    np.testing.assert_allclose(network.grad, whole, rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("cls", [SimpleRNN, LSTM])
 @pytest.mark.parametrize("return_sequences", [False, True])
 def test_step_gradient_norms_are_those_of_dL_dh(cls, return_sequences, rng):

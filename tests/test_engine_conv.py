@@ -267,6 +267,30 @@ def test_max_pool_ties_send_the_gradient_to_one_element(stride, n_out):
     np.testing.assert_array_equal(dX, expected)
 
 
+@pytest.mark.parametrize("pool_size", [2, 3])
+def test_max_pool_tiles_send_a_tie_to_the_first_column_then_row(pool_size):
+    """The maximum sits at (row 1, column 0) and (row 0, column 1) of every
+    window: the first column holding it wins, whatever comes first in
+    row-major order."""
+    window = np.zeros((pool_size, pool_size))
+    window[1, 0] = window[0, 1] = 1.0
+    layer = MaxPool2D((2 * pool_size, pool_size, 1), pool_size)
+    layer.forward(np.tile(window, (2, 1)).reshape(1, -1), training=True)
+    dX = layer.backward(np.array([[2.0, 3.0]])).reshape(2, pool_size, pool_size)
+    expected = np.zeros((2, pool_size, pool_size))
+    expected[:, 1, 0] = [2.0, 3.0]
+    np.testing.assert_array_equal(dX, expected)
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+def test_max_pool_predicts_what_it_trains_on(case, rng):
+    """Prediction skips the bookkeeping of the winners, not the maximum."""
+    layer = MaxPool2D(*case)
+    X = rng.standard_normal((4, int(np.prod(case[0]))))
+    trained = layer.forward(X, training=True).copy()
+    np.testing.assert_array_equal(layer.forward(X, training=False), trained)
+
+
 def test_global_average_pool_and_flatten(rng):
     X = rng.standard_normal((3, 3 * 4 * 5))
     layer = GlobalAveragePool((3, 4, 5))

@@ -136,66 +136,70 @@ class _Pool(Layer):
 
 
 class _MaxPool(_Pool):
-    """Maximum over each window; the gradient goes to one maximum."""
+    """Maximum over each window; the gradient goes to one maximum.
+
+    Over tiles the maximum is taken over the rows of a window, then over
+    its columns; a tie goes to the first column holding the maximum, and
+    within it to the first row (the windows' other paths take the first
+    offset in row-major order).
+    """
 
     _pad_value = -np.inf
 
     def forward(self, X, training=False):
         if self._tiles and self._pool_2d != (1, 1):
-            return self._forward_tiles(_dense(X))
+            return self._forward_tiles(_dense(X), training)
         source = self._source(X)
         out, pooled = self._output("out", source.shape[0], source.dtype)
         windows = [source[:, rows, cols] for rows, cols in self._windows]
         self._cache["argmax"] = self._running_max("window", windows, pooled)
         return out
 
-    def _forward_tiles(self, X):
-        """Rows then columns: two passes each reading whole image rows, which
-        is fewer and more contiguous work than a pass per window offset."""
-        n_samples = X.shape[0]
-        (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
+    def _tile_rows(self, flat, n_samples):
+        """Views of row ``i`` of every tile of the images in the ``flat``
+        rows (the input, or ``dX`` in backward), and the shape of each."""
+        n_rows, pool_h = self._out_hw[0], self._pool_2d[0]
         width, channels = self._image_shape[1:]
-        images = X.reshape(n_samples, n_rows, pool_h, width, channels)
-        out, pooled = self._output("out", n_samples, X.dtype)
-        row_max, row_arg = images[:, :, 0], None
+        images = flat.reshape(n_samples, n_rows, pool_h, width, channels)
+        return [images[:, :, i] for i in range(pool_h)], (n_rows, width, channels)
+
+    def _forward_tiles(self, X, training):
+        """Rows then columns: the row pass reads whole image rows, and the
+        column pass works on ``pool_h`` times fewer values."""
+        n_samples, dtype = X.shape[0], X.dtype
+        (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
+        channels = self._image_shape[2]
+        out, pooled = self._output("out", n_samples, dtype)
+        rows, row_shape = self._tile_rows(X, n_samples)
+        row_max = rows[0]
         if pool_h > 1:
             row_max = pooled
             if pool_w > 1:
-                shape = (n_rows, width, channels)
-                row_max = self._scratch("row_max", n_samples, shape, X.dtype)
-            rows = [images[:, :, i] for i in range(pool_h)]
-            row_arg = self._running_max("row", rows, row_max)
-        if pool_w == 1:
-            self._cache["argmax"] = row_arg
-            return out
-        blocks = row_max.reshape(n_samples, n_rows, n_cols, pool_w, channels)
-        cols = [blocks[:, :, :, j] for j in range(pool_w)]
-        col_arg = self._running_max("col", cols, pooled)
-        if row_arg is not None:
-            row_arg = row_arg.reshape(blocks.shape)
-            col_arg = self._window_index(row_arg, col_arg)
-        self._cache["argmax"] = col_arg
+                row_max = self._scratch("row_max", n_samples, row_shape, dtype)
+            self._cache["rows"] = self._tile_max("row", rows, row_max, training)
+        if pool_w > 1:
+            blocks = row_max.reshape(n_samples, n_rows, n_cols, pool_w, channels)
+            cols = [blocks[:, :, :, j] for j in range(pool_w)]
+            self._cache["cols"] = self._tile_max("col", cols, pooled, training)
         return out
 
-    def _window_index(self, row_arg, col_arg):
-        """Index ``i * pool_w + j`` of the winning window offset, from the
-        winning column ``j`` and the winning row ``i`` of each column."""
-        n_samples, shape = col_arg.shape[0], col_arg.shape[1:]
-        index_dtype = np.uint8 if len(self._windows) < 256 else np.intp
-        index = self._scratch("window_arg", n_samples, shape, index_dtype)
-        np.copyto(index, row_arg[:, :, :, 0])
-        work = self._scratch("window_work", n_samples, shape, index_dtype)
-        mask = self._scratch("window_mask", n_samples, shape, np.bool_)
-        for j in range(1, row_arg.shape[3]):
-            # index += (col_arg == j) * (row_arg[j] - index); exact even in
-            # uint8, whose wrap-around cancels
-            np.equal(col_arg, j, out=mask)
-            np.subtract(row_arg[:, :, :, j], index, out=work, casting="unsafe")
-            np.multiply(work, mask, out=work)
-            index += work
-        index *= index_dtype(row_arg.shape[3])
-        index += col_arg
-        return index
+    def _tile_max(self, key, views, out, training):
+        """``out`` = the maximum of ``views``; while training, what
+        ``_route`` needs to send the gradient to the first view holding it."""
+        if not training:
+            np.maximum(views[0], views[1], out=out)
+            for view in views[2:]:
+                np.maximum(out, view, out=out)
+            return None
+        if len(views) > 2:
+            return self._running_max(key, views, out)
+        # Two views: a mask of where the second wins, in the data's dtype
+        # so that backward multiplies like by like.
+        n_samples, shape = out.shape[0], out.shape[1:]
+        second = self._scratch(f"{key}_second", n_samples, shape, out.dtype)
+        np.greater(views[1], views[0], out=second)
+        np.maximum(views[0], views[1], out=out)
+        return second
 
     def _running_max(self, key, views, out):
         """``out`` = the maximum of ``views``; returns the index of the first
@@ -223,6 +227,8 @@ class _MaxPool(_Pool):
         return argmax
 
     def backward(self, dY, need_input_grad=True):
+        if self._tiles and self._pool_2d != (1, 1):
+            return self._backward_tiles(dY)
         argmax = self._cache["argmax"]
         n_samples = argmax.shape[0]
         grad = dY.reshape(n_samples, *self._out_hw, self._image_shape[2])
@@ -233,6 +239,38 @@ class _MaxPool(_Pool):
             np.multiply(grad, mask, out=target)
 
         return self._scatter(n_samples, dY.dtype, write)
+
+    def _backward_tiles(self, dY):
+        """The forward passes in reverse: columns, then rows."""
+        n_samples, dtype = dY.shape[0], dY.dtype
+        (n_rows, n_cols), (pool_h, pool_w) = self._out_hw, self._pool_2d
+        channels = self._image_shape[2]
+        dX = self._buffer("dX", n_samples, self._size(self._image_shape), dtype)
+        rows, row_shape = self._tile_rows(dX, n_samples)
+        grad = dY.reshape(n_samples, n_rows, n_cols, channels)
+        if pool_w > 1:
+            row_grad = rows[0]
+            if pool_h > 1:
+                row_grad = self._scratch("row_grad", n_samples, row_shape, dtype)
+            blocks = row_grad.reshape(n_samples, n_rows, n_cols, pool_w, channels)
+            cols = [blocks[:, :, :, j] for j in range(pool_w)]
+            self._route("col", grad, self._cache["cols"], cols)
+            grad = row_grad
+        if pool_h > 1:
+            self._route("row", grad, self._cache["rows"], rows)
+        return dX
+
+    def _route(self, key, grad, winner, targets):
+        """Each target gets ``grad`` where it held the maximum, else 0."""
+        if len(targets) == 2:
+            # winner masks the second view; grad - grad * 1 is exactly 0
+            np.multiply(grad, winner, out=targets[1])
+            np.subtract(grad, targets[1], out=targets[0])
+            return
+        mask = self._scratch(f"{key}_mask", grad.shape[0], grad.shape[1:], np.bool_)
+        for index, target in enumerate(targets):
+            np.equal(winner, index, out=mask)
+            np.multiply(grad, mask, out=target)
 
 
 class _AvgPool(_Pool):

@@ -37,6 +37,11 @@ from skdeep.utils._docstrings import fill_doc
 _CONVOLUTIONS = {2: Conv1D, 3: Conv2D}  # by the rank of the input shape
 _POOLS = {("max", 2): MaxPool1D, ("max", 3): MaxPool2D,
           ("avg", 2): AvgPool1D, ("avg", 3): AvgPool2D}  # fmt: skip
+# Activations that max pooling may precede (a new one pools after it until
+# it is known to be non-decreasing).
+_NON_DECREASING = frozenset(
+    {"identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "softplus"}
+)
 
 
 @dataclass(frozen=True)
@@ -76,20 +81,25 @@ class ConvArchitecture(SharedWeightsLayout):
                "hidden_layer_sizes", "n_outputs")  # fmt: skip
 
     def feature_layers(self):
-        """Engine layers from the input to the flattened feature maps."""
+        """Engine layers from the input to the flattened feature maps.
+
+        Max pooling goes before a non-decreasing activation ``g``: the
+        values are the same (``max(g(x)) = g(max(x))``, and the gradient
+        reaches the same maximum), and ``g`` works on the pooled maps.
+        """
         layers, shape = [], self.input_shape
         convolution = _CONVOLUTIONS[len(shape)]
         pool = _POOLS[self.pooling, len(shape)]
         pooled = max(_pair(self.pool_size)) > 1
+        pool_first = self.pooling == "max" and self.activation in _NON_DECREASING
         for filters, rate in zip(self.filters, self.dropout, strict=False):
             conv = convolution(shape, filters, self.kernel_size, padding=self.padding)
-            layers += [conv, Activation(self.activation)]
-            shape = conv.output_shape
+            block, shape = [conv, Activation(self.activation)], conv.output_shape
             if pooled:
-                layers.append(pool(shape, self.pool_size))
-                shape = layers[-1].output_shape
-            if rate > 0:
-                layers.append(Dropout(rate))
+                pooling = pool(shape, self.pool_size)
+                block.insert(1 if pool_first else 2, pooling)
+                shape = pooling.output_shape
+            layers += [*block, Dropout(rate)] if rate > 0 else block
         return [*layers, Flatten(shape)]
 
 

@@ -11,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skdeep import BaggedNetEnsemble, ConvNetClassifier, ConvNetRegressor
+from skdeep import _conv as conv_module
 
 # These tests stop training early on purpose; any other ConvergenceWarning
 # (a divergence above all) still shows.
@@ -189,6 +190,32 @@ def test_every_activation_and_initialiser(digits, activation, init):
         kernel = first.fit(X[:50].reshape(-1, 8, 8, 1), y[:50]).filters_[0]
         assert np.abs(kernel).max() <= 0.7
         assert np.abs(kernel).max() > 0.5
+
+
+@pytest.mark.parametrize(
+    "activation, pooling",
+    [("relu", "max"), ("logistic", "max"), ("tanh", "max"), ("tanh", "avg")],
+)
+def test_max_pooling_before_the_activation_gives_the_same_model(
+    digits, activation, pooling, monkeypatch
+):
+    """Blocks pool before a non-decreasing activation (on four times fewer
+    values): the same fit, to the last bit, as activation then pooling,
+    initialised alike (Glorot's bound depends on the activation above)."""
+    X, y = digits
+    images, y = X[:200].reshape(-1, 8, 8, 1), y[:200]
+    params = {**SMALL, "max_iter": 3, "activation": activation, "pooling": pooling,
+              "init": "glorot", "dropout": 0.1}  # fmt: skip
+    reordered = ConvNetClassifier(**params).fit(images, y)
+    monkeypatch.setattr(conv_module, "_NON_DECREASING", frozenset())
+    plain = ConvNetClassifier(**params).fit(images, y)
+    orders = [[type(layer).__name__ for layer in net._network.layers[:3]]
+              for net in (reordered, plain)]  # fmt: skip
+    pool = f"{pooling.capitalize()}Pool2D"
+    first = [pool, "Activation"] if pooling == "max" else ["Activation", pool]
+    assert orders == [["Conv2D", *first], ["Conv2D", "Activation", pool]]
+    np.testing.assert_array_equal(reordered._network.theta, plain._network.theta)
+    np.testing.assert_array_equal(reordered.transform(images), plain.transform(images))
 
 
 def test_wide_feature_maps_predict_in_small_chunks():

@@ -41,7 +41,10 @@ class Layer:
       hands it a generator through ``rng``;
     - ``activation_name``: the activation this layer applies, which tells the
       layer below it how to initialise its weights;
-    - ``takes_network_input``: ``forward`` also receives the network's input.
+    - ``takes_network_input``: ``forward`` also receives the network's input;
+    - ``commutes_with_activation``: the layer gives the same result before
+      or after a non-decreasing activation (max pooling), so the layer
+      below it looks past it for the activation above.
     """
 
     trainable = True
@@ -49,6 +52,7 @@ class Layer:
     needs_rng = False
     activation_name = None
     takes_network_input = False
+    commutes_with_activation = False
 
     def __init__(self):
         self.params = []

@@ -97,10 +97,17 @@ class Network:
         above it (Glorot's bound for the logistic function).
         """
         initializer = INITIALIZERS[init]
-        above = [*self.layers[1:], None]
-        for layer, next_layer in zip(self.layers, above, strict=True):
-            activation = None if next_layer is None else next_layer.activation_name
+        for index, layer in enumerate(self.layers):
+            activation = self._activation_above(index)
             layer.initialize(initializer, rng, activation, init_scale)
+
+    def _activation_above(self, index):
+        """The next layer's activation, looking past layers that may come
+        before or after it alike (max pooling): the same for either order."""
+        for layer in self.layers[index + 1 :]:
+            if not layer.commutes_with_activation:
+                return layer.activation_name
+        return None
 
     def set_rng(self, rng):
         """Hand the generator ``rng`` to every layer that draws random numbers."""

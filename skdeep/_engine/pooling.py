@@ -145,6 +145,7 @@ class _MaxPool(_Pool):
     """
 
     _pad_value = -np.inf
+    commutes_with_activation = True  # max(g(x)) = g(max(x)) for a rising g
 
     def forward(self, X, training=False):
         if self._tiles and self._pool_2d != (1, 1):

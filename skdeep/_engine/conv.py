@@ -263,9 +263,14 @@ class Conv2D(Layer):
         else:
             for i, j, out_h, out_w, in_h, in_w in self._offsets:
                 blocks[:, out_h, out_w, i, j] = images[:, in_h, in_w]
-        flat_out = out.reshape(-1, self.filters)
-        np.matmul(cols, coef, out=flat_out)
-        flat_out += intercept
+        np.matmul(cols, coef, out=out.reshape(-1, self.filters))
+        # The bias repeated along a whole output row: adding it to each row
+        # is one long run per sample, where broadcasting it over positions
+        # would run through rows of only ``filters`` values.
+        row = self._buffer("bias_row", 1, self._n_positions() * self.filters,
+                           coef.dtype)  # fmt: skip
+        np.copyto(row.reshape(self._n_positions(), self.filters), intercept)
+        out += row
         return cols
 
     def _windows(self, images, shape):

@@ -27,7 +27,6 @@ Run ``python benchmarks/bench_conv.py`` (about ten minutes on 2 cores) or
 ``--quick`` for a smoke run of a few seconds.
 """
 
-import argparse
 import math
 import sys
 import time
@@ -38,7 +37,6 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 import torch_reference  # noqa: E402
@@ -243,17 +241,8 @@ def warm_up():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--parts", default="123", help="which parts to run")
-    parser.add_argument("--threads", type=int, default=torch_reference.THREADS,
-                        help="BLAS and PyTorch threads; the targets are set for 2, "
-                        "1 is steadier on a busy machine")  # fmt: skip
-    args = parser.parse_args(argv)
-    torch_reference.THREADS = args.threads
-    with threadpool_limits(args.threads, user_api="blas"):
-        run(args)
+    description = __doc__.splitlines()[0]
+    torch_reference.run_command_line(run, description, "123", argv)
 
 
 def run(args):

@@ -28,7 +28,6 @@ Run ``python benchmarks/bench_recurrent.py`` (about five minutes on 2 cores)
 or ``--quick`` for a smoke run of a few seconds.
 """
 
-import argparse
 import copy
 import math
 import sys
@@ -36,7 +35,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 import torch_reference  # noqa: E402
@@ -227,17 +225,8 @@ def warm_up():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--parts", default="12", help="which parts to run")
-    parser.add_argument("--threads", type=int, default=torch_reference.THREADS,
-                        help="BLAS and PyTorch threads; the targets are set for 2, "
-                        "1 is steadier on a busy machine")  # fmt: skip
-    args = parser.parse_args(argv)
-    torch_reference.THREADS = args.threads
-    with threadpool_limits(args.threads, user_api="blas"):
-        run(args)
+    description = __doc__.splitlines()[0]
+    torch_reference.run_command_line(run, description, "12", argv)
 
 
 def run(args):

@@ -22,12 +22,17 @@ copy its layers expect.  Every parameter named a weight (kernels, the
 recurrent ``weight_ih`` and ``weight_hh``) carries the L2 penalty; PyTorch's
 recurrent layers have two bias vectors where skdeep has one, which changes
 nothing measurable.
+
+``run_command_line`` gives the scripts that compare against PyTorch their
+common options (``--quick``, ``--repeats``, ``--parts``, ``--threads``).
 """
 
+import argparse
 import math
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 try:
     import torch
@@ -42,6 +47,26 @@ THREADS = 2
 def version():
     """PyTorch's version, or None without it."""
     return torch.__version__ if AVAILABLE else None
+
+
+def run_command_line(run, description, parts, argv=None):
+    """Parse a benchmark's options and call ``run(args)`` on ``--threads``.
+
+    The thread count holds for BLAS (skdeep's products) and for PyTorch
+    (``THREADS``), so both libraries always get the same number.
+    """
+    global THREADS
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--parts", default=parts, help="which parts to run")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help="BLAS and PyTorch threads; the targets are set for 2, "
+                        "1 is steadier on a busy machine")  # fmt: skip
+    args = parser.parse_args(argv)
+    THREADS = args.threads
+    with threadpool_limits(args.threads, user_api="blas"):
+        run(args)
 
 
 def _network(widths, dtype):

@@ -194,7 +194,7 @@ def run(config, quick, repeats):
                 config.batch_size, config.epochs, seed=seed))  # fmt: skip
     flops = flops_per_sample(X_train.shape[1], config.n_hidden, n_outputs)
     per_epoch = min(times["skdeep"])
-    full_batches = X_train.shape[0] // config.batch_size * config.batch_size
+    rows_in_full_batches = X_train.shape[0] // config.batch_size * config.batch_size
     floor = min(floors, default=math.nan)
     return {
         "skdeep": per_epoch,
@@ -206,7 +206,7 @@ def run(config, quick, repeats):
         "reference": max(references),
         "torch": min(times["torch"], default=math.nan),
         "floor": floor,
-        "floor_gflops": flops * full_batches / floor / 1e9,
+        "floor_gflops": flops * rows_in_full_batches / floor / 1e9,
     }
 
 

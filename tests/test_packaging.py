@@ -24,7 +24,7 @@ def test_readme_opens_with_two_quick_start_commands():
     commands = _quick_start_commands()
     assert commands == [
         "python -m pip install . && python -m skdeep demo",
-        'python -m pip install ".[test]" && python -m pytest',
+        'python -m pip install -e ".[test]" && python -m pytest',
     ]
 
 

@@ -1,4 +1,4 @@
-"""In-place vector kernels and reusable buffers for the hot path, in NumPy only.
+"""In-place vector kernels and reusable buffers for the hot path.
 
 SciPy's BLAS ``axpy`` would fuse ``y += a * x`` into one pass, but NumPy and
 SciPy wheels each bundle their own OpenBLAS: calling the second one between
@@ -7,10 +7,20 @@ on the same cores and slowing training down.  So every
 kernel here is a short sequence of NumPy ufuncs writing into buffers the
 caller owns.  (Splitting Adam's update across Python threads did not help
 either: OpenBLAS's worker thread still holds the second core right after a
-matrix product.)
+matrix product.)  The one exception is Adam's update, whose dozen passes over
+vectors larger than the cache cost as much as a large network's matrix
+products: a small C loop (``_fused.c``) does it in one pass when it was built.
 """
 
 import numpy as np
+
+try:
+    # Adam's update in one pass over memory (``_fused.c``), where a C
+    # compiler built it; otherwise the optimizer does the same arithmetic
+    # in NumPy, with the same results.
+    from skdeep._engine._fused import adam_step as fused_adam_step
+except ImportError:  # pragma: no cover - depends on the build
+    fused_adam_step = None
 
 
 def axpy(a, x, y, work):

@@ -2,8 +2,11 @@
 
 Each optimizer keeps its state in flat vectors the size of ``theta`` and a
 scratch vector, so a step allocates nothing.  ``step(theta, grad, penalty,
-n_weights)`` applies one update and then, if the penalty has an L1 part, its
-proximal step to ``theta[:n_weights]`` with the step size just used.
+n_weights, add_l2=False)`` applies one update and then, if the penalty has an
+L1 part, its proximal step to ``theta[:n_weights]`` with the step size just
+used.  With ``add_l2=True`` it first adds the gradient of the penalty's L2
+part to ``grad[:n_weights]`` (in place, so ``grad`` ends up holding the full
+gradient): Adam then does both in one pass where its compiled kernel exists.
 
 The state (``STATE``: moments, velocity, step count, current rate) is what a
 warm start continues; ``continue_from(previous)`` takes it over from an
@@ -16,6 +19,7 @@ import math
 
 import numpy as np
 
+from skdeep._engine import kernels
 from skdeep._engine.kernels import axpy, empty
 
 
@@ -30,6 +34,13 @@ class _Optimizer:
         if work is None:
             work = self._work_array = empty(self._size, self._dtype)
         return work
+
+    def add_l2_gradient(self, theta, grad, penalty, n_weights):
+        """Add the gradient of ``penalty``'s L2 part to ``grad[:n_weights]``."""
+        if penalty is not None:
+            penalty.add_smooth_gradient(
+                theta[:n_weights], grad[:n_weights], self._work[:n_weights]
+            )
 
     def snapshot(self):
         """A copy of the state."""
@@ -98,8 +109,10 @@ class SGD(_Optimizer):
         if previous.learning_rate_init == self.learning_rate_init:
             self.learning_rate = previous.learning_rate
 
-    def step(self, theta, grad, penalty=None, n_weights=0):
+    def step(self, theta, grad, penalty=None, n_weights=0, add_l2=False):
         """Update ``theta`` in place from ``grad``."""
+        if add_l2:
+            self.add_l2_gradient(theta, grad, penalty, n_weights)
         self._update(theta, grad, self.velocity, self._work)
         if penalty is not None:
             penalty.prox(theta[:n_weights], self._prox_step(), self._work[:n_weights])
@@ -195,7 +208,7 @@ class Adam(_Optimizer):
         """Second-moment estimate (before bias correction)."""
         return (1 - self.beta_2) * self._v_sum
 
-    def step(self, theta, grad, penalty=None, n_weights=0):
+    def step(self, theta, grad, penalty=None, n_weights=0, add_l2=False):
         """Update ``theta`` in place from ``grad``."""
         self.t += 1
         lr_t = (
@@ -206,7 +219,17 @@ class Adam(_Optimizer):
         # lr_t m / (sqrt(v) + eps) = scale m' / (sqrt(v') + eps')
         root = math.sqrt(1 - self.beta_2)
         scale = lr_t * (1 - self.beta_1) / root
-        self._update(theta, grad, self._work, scale, self.epsilon / root)
+        l2 = penalty.l2 if add_l2 and penalty is not None else 0.0
+        if kernels.fused_adam_step is not None:
+            # the same arithmetic as below, in one pass over memory
+            kernels.fused_adam_step(
+                theta, grad, self._m_sum, self._v_sum, n_weights if l2 else 0,
+                l2, self.beta_1, self.beta_2, scale, self.epsilon / root,
+            )  # fmt: skip
+        else:
+            if l2:
+                self.add_l2_gradient(theta, grad, penalty, n_weights)
+            self._update(theta, grad, self._work, scale, self.epsilon / root)
         if penalty is not None and penalty.l1:
             # the proximal step of each weight uses its own Adam step size
             if getattr(self, "_step_sizes", None) is None:
@@ -219,7 +242,11 @@ class Adam(_Optimizer):
             penalty.prox(theta[:n_weights], steps, self._work[:n_weights])
 
     def _update(self, theta, grad, work, scale, epsilon):
-        """The Adam update on the flat vectors: ten passes, no temporary."""
+        """The Adam update on the flat vectors: ten passes, no temporary.
+
+        ``_fused.c`` does the same operations in the same order, element by
+        element; change both or neither.
+        """
         m_sum, v_sum = self._m_sum, self._v_sum
         m_sum *= self.beta_1
         m_sum += grad

@@ -39,7 +39,6 @@ import scipy.optimize
 
 from skdeep._engine.data import BatchGatherer, Dataset
 from skdeep._engine.history import single
-from skdeep._engine.kernels import empty
 from skdeep._engine.optimizers import OPTIMIZERS
 from skdeep._engine.penalties import Penalty
 from skdeep._engine.progress import Monitor, ProgressPrinter, combine
@@ -391,10 +390,10 @@ class MinibatchTrainer(Trainer):
         first minibatch's loss (the loss where the epoch started).
         """
         network, optimizer = self.network, self.optimizer
-        weight_work = empty(network.n_weights, network.dtype)
         total_loss, first_loss, n_batches = 0.0, None, 0
         norm_sums = np.zeros(len(network.param_layers))
         batch_hook = self.batch_hook
+        clip = self.config.clip_norm is not None
         for X, Y, sw, weight in gatherer.batches(data, self.rng, self.config.shuffle):
             if batch_hook is not None:
                 batch_hook()
@@ -404,13 +403,17 @@ class MinibatchTrainer(Trainer):
             if not math.isfinite(loss):
                 return math.nan, norm_sums, first_loss
             first_loss = loss if first_loss is None else first_loss
-            penalty.add_smooth_gradient(
-                network.weights, network.weight_grad, weight_work
-            )
-            norm_sums += network.layer_grad_norms()
-            if self.config.clip_norm is not None:
+            if clip:  # the penalty's gradient is clipped with the rest
+                optimizer.add_l2_gradient(network.theta, network.grad, penalty,
+                                  network.n_weights)  # fmt: skip
+                norm_sums += network.layer_grad_norms()
                 self._clip(network.grad)
-            optimizer.step(network.theta, network.grad, penalty, network.n_weights)
+            # Without clipping, the step adds the L2 gradient to ``grad``
+            # itself (one pass with Adam's), and the norms are taken after.
+            optimizer.step(network.theta, network.grad, penalty, network.n_weights,
+                           add_l2=not clip)  # fmt: skip
+            if not clip:
+                norm_sums += network.layer_grad_norms()
             total_loss += loss * weight
             n_batches += 1
         objective = total_loss / data.total_weight + penalty.value(network.weights)

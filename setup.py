@@ -1,0 +1,30 @@
+"""Build skdeep's one compiled kernel; everything else is in setup.cfg.
+
+``skdeep/_engine/_fused.c`` does Adam's update in one pass over memory
+(``benchmarks/README.rst`` measures why). The extension is optional: where
+it cannot be built (no C compiler), the install goes on and the engine runs
+the same arithmetic in NumPy, with the same results.
+"""
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+# Bitwise the same results as NumPy: no fused multiply-add contraction, no
+# reordering (never -ffast-math); math-errno off lets sqrt be one instruction.
+GCC_FLAGS = ["-O3", "-ffp-contract=off", "-fno-math-errno"]
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        if self.compiler.compiler_type == "unix":
+            for extension in self.extensions:
+                extension.extra_compile_args = GCC_FLAGS
+        super().build_extensions()
+
+
+setup(
+    ext_modules=[
+        Extension("skdeep._engine._fused", ["skdeep/_engine/_fused.c"], optional=True)
+    ],
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,15 +1,16 @@
-"""The least time NumPy allows for an epoch: its matrix products and Adam alone.
+"""The least time an epoch can take: its matrix products and Adam alone.
 
 ``epoch_floor(widths, n_rows, batch_size, dtype)`` times, on random arrays of
-the network's shapes, the matrix products of one minibatch (forward, weight
-gradients, and the input gradients of every layer above the first) and
-skdeep's own Adam update of the flat parameter vector, with one and with two
-BLAS threads, and returns the faster per-batch time times the number of full
-batches.  Nothing else an epoch does is timed (activations, biases, the loss,
-gathering the batch, the interpreter), so no trainer built on NumPy's matrix
-products and ufuncs can run an epoch faster.  The benchmarks print it beside
-skdeep's epoch: how much of the epoch is left to win, and whether a target is
-within reach at all.
+the network's shapes, the NumPy matrix products of one minibatch (forward,
+weight gradients, and the input gradients of every layer above the first)
+and skdeep's own Adam update of the flat parameter vector (its compiled
+one-pass update where it was built), with one and with two BLAS threads,
+and returns the faster per-batch time times the number of full batches.
+Nothing else an epoch does is timed (activations, biases, the L2 gradient,
+the loss, gathering the batch, the interpreter), so no trainer built on
+NumPy's matrix products and that update can run an epoch faster.  The
+benchmarks print it beside skdeep's epoch: how much of the epoch is left to
+win, and whether a target is within reach at all.
 """
 
 import math

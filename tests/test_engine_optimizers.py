@@ -2,11 +2,9 @@
 L-BFGS against the closed-form ridge and scikit-learn's lasso."""
 
 import math
-import os
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 from skdeep._engine import (
@@ -17,7 +15,6 @@ from skdeep._engine import (
     Network,
     Penalty,
     TrainingConfig,
-    kernels,
     make_trainer,
 )
 
@@ -263,113 +260,3 @@ def test_staggered_buffers_are_independent_and_offset():
         np.testing.assert_array_equal(array, i)
     arrays[0][...] = -1
     np.testing.assert_array_equal(arrays[1], 1)
-
-
-# -- Adam's compiled one-pass update (skdeep/_engine/_fused.c) ----------------
-
-requires_fused = pytest.mark.skipif(
-    kernels.fused_adam_step is None, reason="skdeep was built without a C compiler"
-)
-
-
-def test_fused_kernel_is_built_where_required():
-    # CI sets SKDEEP_REQUIRE_FUSED, so a build that silently fell back to
-    # NumPy (the extension is optional) fails there.
-    if os.environ.get("SKDEEP_REQUIRE_FUSED"):
-        assert kernels.fused_adam_step is not None
-
-
-def _adam_run(rng, dtype, penalty, n_weights, fused, monkeypatch):
-    if not fused:
-        monkeypatch.setattr(kernels, "fused_adam_step", None)
-    local = np.random.default_rng(rng.integers(1 << 30))
-    theta = local.standard_normal(1001).astype(dtype)
-    adam = OPTIMIZERS["adam"](theta.size, dtype, 0.01, 0.8, 0.99, 1e-3)
-    grads = []
-    for _ in range(3):
-        grad = local.standard_normal(theta.size).astype(dtype)
-        grad[::7] = 0  # units that get no gradient: v stays near epsilon
-        adam.step(theta, grad, penalty, n_weights, add_l2=True)
-        grads.append(grad)
-    monkeypatch.undo()
-    return theta, grads, adam._m_sum, adam._v_sum
-
-
-@requires_fused
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(
-    "name, n_weights", [("l2", 700), ("l2", 1001), ("elasticnet", 700), (None, 0)]
-)
-def test_fused_adam_is_bitwise_numpys(dtype, name, n_weights, monkeypatch):
-    penalty = Penalty.from_name(name, strength=0.3)
-    runs = [
-        _adam_run(np.random.default_rng(5), dtype, penalty, n_weights, fused,
-                  monkeypatch)
-        for fused in (True, False)
-    ]  # fmt: skip
-    (theta, grads, m, v), (theta_np, grads_np, m_np, v_np) = runs
-    assert theta.dtype == dtype
-    np.testing.assert_array_equal(theta, theta_np)
-    np.testing.assert_array_equal(m, m_np)
-    np.testing.assert_array_equal(v, v_np)
-    # grad ends up holding the full gradient, L2 part included
-    for grad, grad_np in zip(grads, grads_np, strict=True):
-        np.testing.assert_array_equal(grad, grad_np)
-
-
-@requires_fused
-def test_fused_adam_adds_l2_to_the_weights_only():
-    theta, grad = np.array([1.0, -2.0, 3.0]), np.zeros(3)
-    m, v = np.zeros(3), np.zeros(3)
-    kernels.fused_adam_step(theta, grad, m, v, 2, 0.5, 0.9, 0.999, 0.0, 1e-8)
-    np.testing.assert_array_equal(grad, [0.5, -1.0, 0.0])
-    np.testing.assert_array_equal(m, grad)
-    np.testing.assert_array_equal(theta, [1.0, -2.0, 3.0])  # scale 0: no move
-
-
-@requires_fused
-def test_fused_kernel_rejects_vectors_it_cannot_update():
-    x = np.zeros(6)
-    step = kernels.fused_adam_step
-    scalars = (0.0, 0.9, 0.999, 0.1, 1e-8)
-    with pytest.raises(ValueError, match="contiguous"):
-        step(x[::2], x[:3].copy(), x[:3].copy(), x[:3].copy(), 0, *scalars)
-    with pytest.raises(ValueError, match="length and type of theta"):
-        step(x, x.copy(), x.copy(), np.zeros(5), 0, *scalars)
-    with pytest.raises(ValueError, match="length and type of theta"):
-        step(x, x.copy(), x.copy(), x.astype(np.float32), 0, *scalars)
-    with pytest.raises(TypeError, match="float64 or float32"):
-        step(x, x.copy(), x.copy(), np.zeros(6, dtype=np.int64), 0, *scalars)
-    with pytest.raises(ValueError, match="n_weights"):
-        step(x, x.copy(), x.copy(), x.copy(), 7, *scalars)
-    frozen = x.copy()
-    frozen.flags.writeable = False
-    with pytest.raises((BufferError, ValueError)):
-        step(x, frozen, x.copy(), x.copy(), 0, *scalars)
-
-
-@requires_fused
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_fits_are_the_same_with_or_without_the_fused_kernel(dtype, monkeypatch):
-    from sklearn.datasets import make_classification
-
-    from skdeep import FeedForwardClassifier
-
-    X, y = make_classification(300, 8, n_classes=3, n_informative=5, random_state=0)
-    X = X.astype(dtype)
-
-    def fit():
-        return FeedForwardClassifier(n_hidden=12, max_iter=4, alpha=0.01,
-                                     random_state=0).fit(X, y)  # fmt: skip
-
-    with pytest.warns(ConvergenceWarning):
-        fused = fit()
-    monkeypatch.setattr(kernels, "fused_adam_step", None)
-    with pytest.warns(ConvergenceWarning):
-        plain = fit()
-    for ours, theirs in zip(fused.coefs_ + fused.intercepts_,
-                            plain.coefs_ + plain.intercepts_, strict=True):  # fmt: skip
-        np.testing.assert_array_equal(ours, theirs)
-    assert [h["grad_norms"] for h in fused.history_] == [
-        h["grad_norms"] for h in plain.history_
-    ]

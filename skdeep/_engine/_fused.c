@@ -24,6 +24,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <string.h>
 
 /* One element of the update; the L2 gradient only where decay is set. */
 #define ADAM_ELEMENT(T, SQRT, DECAY)                                          \
@@ -150,9 +151,66 @@ done:
     return result;
 }
 
+/* delta *= (A > 0), the derivative of max(z, 0) in terms of its output, as
+ * NumPy's two passes do it: a product with 1 or 0, so that a NaN or an
+ * infinity in delta stays what NumPy makes of it. */
+#define RELU_BACKWARD_LOOP(T)                                                 \
+    VECTOR_CLONES static void relu_backward_##T(const T *a, T *delta,         \
+                                                Py_ssize_t n)                 \
+    {                                                                         \
+        for (Py_ssize_t i = 0; i < n; i++) {                                  \
+            T mask = a[i] > 0 ? (T)1 : (T)0;                                  \
+            delta[i] = delta[i] * mask;                                       \
+        }                                                                     \
+    }
+
+RELU_BACKWARD_LOOP(double)
+RELU_BACKWARD_LOOP(float)
+
+static PyObject *
+relu_backward(PyObject *self, PyObject *args)
+{
+    PyObject *objects[2];
+    Py_buffer views[2] = {{0}};
+    int taken = 0;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "OO", &objects[0], &objects[1]))
+        return NULL;
+    for (; taken < 2; taken++) {
+        int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS
+                    | (taken == 1 ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(objects[taken], &views[taken], flags) < 0)
+            goto done;
+    }
+    char kind = views[0].format ? views[0].format[0] : 0;
+    if ((kind != 'd' && kind != 'f') || views[0].format[1] != '\0'
+        || views[1].format == NULL || strcmp(views[0].format, views[1].format)
+        || views[0].len != views[1].len) {
+        PyErr_SetString(PyExc_ValueError, "output and delta must be contiguous "
+                        "arrays of one size and type, float64 or float32");
+        goto done;
+    }
+    Py_ssize_t n = views[0].len / views[0].itemsize;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == 'd')
+        relu_backward_double(views[0].buf, views[1].buf, n);
+    else
+        relu_backward_float(views[0].buf, views[1].buf, n);
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int k = 0; k < taken; k++)
+        PyBuffer_Release(&views[k]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"adam_step", adam_step, METH_VARARGS,
      "Adam's update with the L2 gradient, in place, in one pass."},
+    {"relu_backward", relu_backward, METH_VARARGS,
+     "delta *= (output > 0) in place, in one pass."},
     {NULL, NULL, 0, NULL},
 };
 

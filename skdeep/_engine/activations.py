@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skdeep._engine import kernels
+
 LEAKY_RELU_SLOPE = 0.01
 
 
@@ -65,7 +67,11 @@ def relu(Z, work, zeros):
 
 
 def relu_derivative(A, delta, work, zeros):
-    """g'(z) = 1 where a > 0, else 0."""
+    """g'(z) = 1 where a > 0, else 0 (one pass in ``_fused.c`` if built)."""
+    fused = kernels.fused_relu_backward
+    if fused is not None and A.flags.c_contiguous and delta.flags.c_contiguous:
+        fused(A, delta)
+        return
     np.greater(A, 0, out=work)
     delta *= work
 

@@ -1,9 +1,9 @@
-"""Build skdeep's one compiled kernel; everything else is in setup.cfg.
+"""Build skdeep's compiled kernels; everything else is in setup.cfg.
 
-``skdeep/_engine/_fused.c`` does Adam's update in one pass over memory
-(``benchmarks/README.rst`` measures why). The extension is optional: where
-it cannot be built (no C compiler), the install goes on and the engine runs
-the same arithmetic in NumPy, with the same results.
+``skdeep/_engine/_fused.c`` does Adam's update and ReLU's derivative each in
+one pass over memory (``benchmarks/README.rst`` measures why). The extension
+is optional: where it cannot be built (no C compiler), the install goes on
+and the engine runs the same arithmetic in NumPy, with the same results.
 """
 
 from setuptools import Extension, setup

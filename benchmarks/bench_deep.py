@@ -8,7 +8,7 @@ as ``bench_feedforward.py`` does: (256, 256) on the 100,000 x 100 classification
 problem (10 epochs) and (128, 128, 128) on Friedman #1 with 100,000 x 20
 (20 epochs), in float32 and float64.  It prints seconds per epoch, the ratio,
 held-out scores, the achieved GFLOP/s against a matrix product timed
-beside each configuration, and the NumPy floor: the seconds of the same
+beside each configuration, and the floor: the seconds of the same
 epoch's matrix products and Adam updates alone (``numpy_floor.py``).
 Where PyTorch is installed (optional: never a dependency, not in CI), the
 same network in PyTorch takes its turn in every repeat, and two more
@@ -147,7 +147,7 @@ def report_speed_targets(rows, geomean):
             checks.append((f"{label} >= 35% of matmul", row["share"] >= 0.35))
         if row["dtype"] is np.float64:
             floor_ratio = row["floor"] / row["theirs"]
-            checks.append((f"{label} <= 0.6 x scikit-learn (the NumPy floor: "
+            checks.append((f"{label} <= 0.6 x scikit-learn (the floor: "
                            f"{floor_ratio:.2f} x)", row["ratio"] <= 0.6))  # fmt: skip
         if row["dtype"] is np.float32 and not math.isnan(row["torch"]):
             checks.append((f"{label} faster than PyTorch", row["ours"] < row["torch"]))

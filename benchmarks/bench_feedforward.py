@@ -8,7 +8,7 @@ ratio skdeep / scikit-learn (below 1 means skdeep is faster), the held-out
 accuracy or R^2 of each, and skdeep's achieved GFLOP/s against a plain NumPy
 matrix product measured in the same run (beside each configuration's fits;
 the GFLOP/s use skdeep's fastest epoch as recorded in ``history_``), and,
-for Adam, the NumPy floor: the seconds of the same epoch's matrix products
+for Adam, the floor: the seconds of the same epoch's matrix products
 and Adam updates alone, with nothing else (``numpy_floor.py``).  Where
 PyTorch is installed (it is optional: never a dependency, not in CI), the
 same network trained by PyTorch takes its turn in every repeat, and two more
@@ -173,7 +173,7 @@ def run(config, quick, repeats):
     scores = {"skdeep": [], "sklearn": []}
     references, epochs, floors = [], [], []
     for seed in seeds:
-        # The reference matrix product and the NumPy floor run beside the
+        # The reference matrix product and the floor run beside the
         # fits, under the same (drifting) conditions of the shared machine.
         references.append(matmul_gflops(config.dtype, repeats=3))
         for name, model in zip(
@@ -358,11 +358,11 @@ def report_targets(results, geomean, quick):
             checks.append((f"{config.name} float32 >= 35% of matmul", share >= 0.35))
         if config.dtype is np.float32 and config.name == "random-784":
             floor_share = result["floor_gflops"] / result["reference"]
-            checks.append((f"{label} >= 60% of matmul (the NumPy floor: "
+            checks.append((f"{label} >= 60% of matmul (the floor: "
                            f"{floor_share:.0%})", share >= 0.6))  # fmt: skip
         if config.dtype is np.float64 and config.name == "random-784":
             floor_ratio = result["floor"] / result["sklearn"]
-            checks.append((f"{label} <= 0.6 x scikit-learn (the NumPy floor: "
+            checks.append((f"{label} <= 0.6 x scikit-learn (the floor: "
                            f"{floor_ratio:.2f} x)",
                            result["ratio"] <= 0.6))  # fmt: skip
         if config.dtype is np.float32 and not math.isnan(result["torch"]):

@@ -203,7 +203,7 @@ class BaseNetwork(CallbackSupportMixin, DocLinkMixin, BaseEstimator, metaclass=A
                                                       sample_weight_val)  # fmt: skip
             macs = run.architecture.multiply_adds_per_row()
             batch_rows = run.config.batch_rows(run.data.n_samples)
-            with network_threads(macs * batch_rows) as threads:
+            with network_threads(macs * batch_rows, run.data.dtype) as threads:
                 run.thread_monitor = threads.monitor
                 if run.continuing:
                     outcome = continue_training(self, run)

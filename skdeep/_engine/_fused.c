@@ -1,4 +1,5 @@
-/* Adam's update of the flat parameter vector in one pass over memory.
+/* Element-wise kernels of the engine, each in one pass over memory: Adam's
+ * update of the flat parameter vector, and ReLU's derivative (further down).
  *
  * NumPy spends ten passes on Adam (and two more on the L2 gradient), each
  * reading and writing whole vectors that do not fit in a core's cache; on
@@ -63,9 +64,9 @@
 
 /* Two loops without a branch inside, so that both vectorise. */
 #define ADAM_LOOP(T, SQRT)                                                    \
-    VECTOR_CLONES static void adam_##T(T *theta, T *grad, T *m, T *v, Py_ssize_t n,         \
-                         Py_ssize_t n_weights, T l2, T b1, T b2, T scale,     \
-                         T eps)                                               \
+    VECTOR_CLONES static void adam_##T(T *theta, T *grad, T *m, T *v,         \
+                                       Py_ssize_t n, Py_ssize_t n_weights,    \
+                                       T l2, T b1, T b2, T scale, T eps)      \
     {                                                                         \
         Py_ssize_t i;                                                         \
         for (i = 0; i < n_weights; i++)                                       \

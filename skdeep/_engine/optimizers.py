@@ -220,9 +220,10 @@ class Adam(_Optimizer):
         root = math.sqrt(1 - self.beta_2)
         scale = lr_t * (1 - self.beta_1) / root
         l2 = penalty.l2 if add_l2 and penalty is not None else 0.0
-        if kernels.fused_adam_step is not None:
+        fused = kernels.fused_adam_step
+        if fused is not None and theta.flags.c_contiguous and grad.flags.c_contiguous:
             # the same arithmetic as below, in one pass over memory
-            kernels.fused_adam_step(
+            fused(
                 theta, grad, self._m_sum, self._v_sum, n_weights if l2 else 0,
                 l2, self.beta_1, self.beta_2, scale, self.epsilon / root,
             )  # fmt: skip

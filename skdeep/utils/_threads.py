@@ -66,13 +66,18 @@ class NetworkThreads(ExitStack):
     monitor = None
 
 
-def network_threads(multiply_adds_per_batch):
+def network_threads(multiply_adds_per_batch, dtype=np.float64):
     """BLAS threads for training or applying a network (a context manager).
 
     NumPy's BLAS keeps its threads only when a minibatch (or a chunk of rows
     to predict) has enough work to share; every other BLAS library gets one
-    thread.  For mid-sized minibatches the returned context's ``monitor``
-    then picks between all threads and one, epoch by epoch.
+    thread.  For mid-sized minibatches of float64 networks the returned
+    context's ``monitor`` then picks between all threads and one, epoch by
+    epoch.  float32 networks keep all threads: OpenBLAS's float32 product
+    takes another path on one thread than on several and gives other
+    rounding (its float64 product gives the same bits either way), so a
+    count that changed during a fit would make a float32 fit with a fixed
+    ``random_state`` come out differently from run to run.
     """
     numpy_blas, other_blas = blas_controllers()
     limits = NetworkThreads()
@@ -80,7 +85,8 @@ def network_threads(multiply_adds_per_batch):
         limits.enter_context(numpy_blas.limit(limits=1))
     else:
         threads = max((info["num_threads"] for info in numpy_blas.info()), default=1)
-        if threads > 1 and multiply_adds_per_batch < MAX_MULTIPLY_ADDS_TUNED:
+        tuned = multiply_adds_per_batch < MAX_MULTIPLY_ADDS_TUNED
+        if threads > 1 and tuned and np.dtype(dtype) == np.float64:
             limits.enter_context(numpy_blas.limit(limits=threads))  # restores
             limits.monitor = ThreadTuner(numpy_blas, threads)
     if other_blas.lib_controllers:

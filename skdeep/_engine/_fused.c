@@ -78,6 +78,18 @@
 ADAM_LOOP(double, sqrt)
 ADAM_LOOP(float, sqrtf)
 
+/* Release the first `taken` views; return None, or NULL (an error is set)
+ * when `ok` is 0. */
+static PyObject *
+release_views(Py_buffer *views, int taken, int ok)
+{
+    for (int k = 0; k < taken; k++)
+        PyBuffer_Release(&views[k]);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static int
 check_vectors(Py_buffer *views, const char *names[])
 {
@@ -113,7 +125,6 @@ adam_step(PyObject *self, PyObject *args)
     double l2, b1, b2, scale, eps;
     const int flags = PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_STRIDES;
     int taken = 0;
-    PyObject *result = NULL;
 
     PyObject *vectors[4];
     if (!PyArg_ParseTuple(args, "OOOOnddddd", &vectors[0], &vectors[1],
@@ -122,14 +133,14 @@ adam_step(PyObject *self, PyObject *args)
         return NULL;
     for (; taken < 4; taken++) {
         if (PyObject_GetBuffer(vectors[taken], &views[taken], flags) < 0)
-            goto done;
+            goto fail;
     }
     if (check_vectors(views, names) < 0)
-        goto done;
+        goto fail;
     Py_ssize_t n = views[0].shape[0];
     if (n_weights < 0 || n_weights > n) {
         PyErr_SetString(PyExc_ValueError, "n_weights must be in [0, len(theta)]");
-        goto done;
+        goto fail;
     }
     if (views[0].format[0] == 'd') {
         Py_BEGIN_ALLOW_THREADS
@@ -144,12 +155,9 @@ adam_step(PyObject *self, PyObject *args)
                    (float)eps);
         Py_END_ALLOW_THREADS
     }
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    for (int k = 0; k < taken; k++)
-        PyBuffer_Release(&views[k]);
-    return result;
+    return release_views(views, taken, 1);
+fail:
+    return release_views(views, taken, 0);
 }
 
 /* delta *= (A > 0), the derivative of max(z, 0) in terms of its output, as
@@ -174,7 +182,6 @@ relu_backward(PyObject *self, PyObject *args)
     PyObject *objects[2];
     Py_buffer views[2] = {{0}};
     int taken = 0;
-    PyObject *result = NULL;
 
     if (!PyArg_ParseTuple(args, "OO", &objects[0], &objects[1]))
         return NULL;
@@ -182,7 +189,7 @@ relu_backward(PyObject *self, PyObject *args)
         int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS
                     | (taken == 1 ? PyBUF_WRITABLE : 0);
         if (PyObject_GetBuffer(objects[taken], &views[taken], flags) < 0)
-            goto done;
+            goto fail;
     }
     char kind = views[0].format ? views[0].format[0] : 0;
     if ((kind != 'd' && kind != 'f') || views[0].format[1] != '\0'
@@ -190,7 +197,7 @@ relu_backward(PyObject *self, PyObject *args)
         || views[0].len != views[1].len) {
         PyErr_SetString(PyExc_ValueError, "output and delta must be contiguous "
                         "arrays of one size and type, float64 or float32");
-        goto done;
+        goto fail;
     }
     Py_ssize_t n = views[0].len / views[0].itemsize;
     Py_BEGIN_ALLOW_THREADS
@@ -199,12 +206,9 @@ relu_backward(PyObject *self, PyObject *args)
     else
         relu_backward_float(views[0].buf, views[1].buf, n);
     Py_END_ALLOW_THREADS
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    for (int k = 0; k < taken; k++)
-        PyBuffer_Release(&views[k]);
-    return result;
+    return release_views(views, taken, 1);
+fail:
+    return release_views(views, taken, 0);
 }
 
 static PyMethodDef methods[] = {

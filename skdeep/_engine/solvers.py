@@ -404,8 +404,9 @@ class MinibatchTrainer(Trainer):
                 return math.nan, norm_sums, first_loss
             first_loss = loss if first_loss is None else first_loss
             if clip:  # the penalty's gradient is clipped with the rest
-                optimizer.add_l2_gradient(network.theta, network.grad, penalty,
-                                  network.n_weights)  # fmt: skip
+                optimizer.add_l2_gradient(
+                    network.theta, network.grad, penalty, network.n_weights
+                )
                 norm_sums += network.layer_grad_norms()
                 self._clip(network.grad)
             # Without clipping, the step adds the L2 gradient to ``grad``

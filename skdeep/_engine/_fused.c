@@ -11,25 +11,30 @@
  * and without -ffast-math).
  *
  * adam_step(theta, grad, m_sum, v_sum, n_weights, l2, beta_1, beta_2,
- *           scale, epsilon)
+ *           scale, epsilon[, blocks, sums])
  *
  *     for i < n_weights: grad[i] += l2 * theta[i]      (written back)
  *     m_sum = beta_1 * m_sum + grad
  *     v_sum = beta_2 * v_sum + grad * grad
  *     theta -= m_sum / (sqrt(v_sum) + epsilon) * scale
+ *     sums[b] = sum(grad[blocks[2b]:blocks[2b + 1]] ** 2)
  *
  * The four vectors are writable, C-contiguous buffers of one length and one
  * type, float64 ('d') or float32 ('f'); the scalars are rounded to that
- * type first, as NumPy does with a Python float.  The GIL is released.
+ * type first, as NumPy does with a Python float.  The optional blocks are
+ * int64 (start, stop) pairs, sorted and not overlapping, and sums a float64
+ * vector with one entry per pair: the squared norms of the layers' weight
+ * gradients, which the trainer records, at no extra pass.  The GIL is
+ * released.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
 #include <string.h>
 
-/* One element of the update; the L2 gradient only where decay is set. */
-#define ADAM_ELEMENT(T, SQRT, DECAY)                                          \
-    {                                                                         \
+/* The update of element i, with the L2 gradient where DECAY is set; g2 is
+ * the squared gradient. */
+#define ADAM_ELEMENT(T, SQRT, DECAY, i)                                       \
         T g = grad[i];                                                        \
         if (DECAY) {                                                          \
             T decay = theta[i] * l2;                                          \
@@ -47,8 +52,7 @@
         step = step + eps;                                                    \
         step = m_i / step;                                                    \
         step = step * scale;                                                  \
-        theta[i] = theta[i] - step;                                           \
-    }
+        theta[i] = theta[i] - step;
 
 /* Square roots and divisions bound the loop, so on x86-64 it is also built
  * for AVX2 (four doubles at a time), chosen when the program starts on a
@@ -62,21 +66,89 @@
 #define VECTOR_CLONES
 #endif
 
-/* Two loops without a branch inside, so that both vectorise. */
-#define ADAM_LOOP(T, SQRT)                                                    \
-    VECTOR_CLONES static void adam_##T(T *theta, T *grad, T *m, T *v,         \
-                                       Py_ssize_t n, Py_ssize_t n_weights,    \
-                                       T l2, T b1, T b2, T scale, T eps)      \
+/* The update of theta[lo:hi], with the L2 gradient (DECAY) or without.
+ * With SUM, it also returns the sum of the squared gradients g * g.  The
+ * "omp simd" reduction (built with -fopenmp-simd, which needs no OpenMP
+ * library) lets the compiler keep that sum in partial sums, one per vector
+ * lane, as BLAS's dot product does; only this sum is reordered, and in a
+ * way fixed when the kernel is compiled, so it comes out the same on every
+ * run. */
+#define ADAM_RANGE(T, SQRT, DECAY, SUM)                                       \
+    VECTOR_CLONES static double adam_##T##_##DECAY##SUM(                      \
+        T *restrict theta, T *restrict grad, T *restrict m, T *restrict v,    \
+        Py_ssize_t lo, Py_ssize_t hi, T l2, T b1, T b2, T scale, T eps)       \
     {                                                                         \
-        Py_ssize_t i;                                                         \
-        for (i = 0; i < n_weights; i++)                                       \
-            ADAM_ELEMENT(T, SQRT, 1)                                          \
-        for (i = n_weights; i < n; i++)                                       \
-            ADAM_ELEMENT(T, SQRT, 0)                                          \
+        T sum = 0;                                                            \
+        if (!SUM) {                                                           \
+            for (Py_ssize_t i = lo; i < hi; i++) {                            \
+                ADAM_ELEMENT(T, SQRT, DECAY, i)                               \
+            }                                                                 \
+            return 0.0;                                                       \
+        }                                                                     \
+        _Pragma("omp simd reduction(+:sum)")                                  \
+        for (Py_ssize_t i = lo; i < hi; i++) {                                \
+            ADAM_ELEMENT(T, SQRT, DECAY, i)                                   \
+            sum += g2;                                                        \
+        }                                                                     \
+        return sum;                                                           \
     }
 
-ADAM_LOOP(double, sqrt)
-ADAM_LOOP(float, sqrtf)
+static Py_ssize_t
+clamp(Py_ssize_t x, Py_ssize_t lo, Py_ssize_t hi)
+{
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* One Adam step: the vectors, how many weights lead theta (the L2 gradient
+ * goes to theta[:n_weights]), the (start, stop) blocks whose squares are
+ * summed, and the scalars. */
+struct adam_job {
+    void *theta, *grad, *m, *v;
+    Py_ssize_t n, n_weights, n_blocks;
+    const long long *blocks;
+    double l2, b1, b2, scale, eps;
+    int is_double;
+};
+
+#define ADAM(T, SQRT)                                                        \
+    ADAM_RANGE(T, SQRT, 0, 0)                                                 \
+    ADAM_RANGE(T, SQRT, 0, 1)                                                 \
+    ADAM_RANGE(T, SQRT, 1, 0)                                                 \
+    ADAM_RANGE(T, SQRT, 1, 1)                                                 \
+                                                                              \
+    /* theta[lo:hi], the part below n_weights with the L2 gradient. */        \
+    static double adam_##T##_range(const struct adam_job *job, Py_ssize_t lo, \
+                                   Py_ssize_t hi, int sum)                    \
+    {                                                                         \
+        T *theta = job->theta, *grad = job->grad, *m = job->m, *v = job->v;   \
+        T l2 = (T)job->l2, b1 = (T)job->b1, b2 = (T)job->b2;                  \
+        T scale = (T)job->scale, eps = (T)job->eps;                           \
+        Py_ssize_t split = clamp(job->n_weights, lo, hi);                     \
+        if (sum)                                                              \
+            return adam_##T##_11(theta, grad, m, v, lo, split, l2, b1, b2,    \
+                                 scale, eps)                                  \
+                   + adam_##T##_01(theta, grad, m, v, split, hi, l2, b1, b2,  \
+                                   scale, eps);                               \
+        adam_##T##_10(theta, grad, m, v, lo, split, l2, b1, b2, scale, eps);  \
+        adam_##T##_00(theta, grad, m, v, split, hi, l2, b1, b2, scale, eps);  \
+        return 0.0;                                                           \
+    }                                                                         \
+                                                                              \
+    /* The whole step; sums[b] = the squares summed over the b-th block. */   \
+    static void adam_##T(const struct adam_job *job, double *sums)            \
+    {                                                                         \
+        Py_ssize_t done = 0;                                                  \
+        for (Py_ssize_t b = 0; b < job->n_blocks; b++) {                      \
+            adam_##T##_range(job, done, job->blocks[2 * b], 0);               \
+            sums[b] = adam_##T##_range(job, job->blocks[2 * b],               \
+                                       job->blocks[2 * b + 1], 1);            \
+            done = job->blocks[2 * b + 1];                                    \
+        }                                                                     \
+        adam_##T##_range(job, done, job->n, 0);                               \
+    }
+
+ADAM(double, sqrt)
+ADAM(float, sqrtf)
 
 /* Release the first `taken` views; return None, or NULL (an error is set)
  * when `ok` is 0. */
@@ -116,45 +188,89 @@ check_vectors(Py_buffer *views, const char *names[])
     return 0;
 }
 
+/* blocks: int64 pairs [start, stop), sorted, not overlapping, within
+ * [0, n]; sums: one float64 per pair.  Returns the number of pairs, or -1
+ * with an error set. */
+static Py_ssize_t
+check_blocks(Py_buffer *blocks, Py_buffer *sums, Py_ssize_t n)
+{
+    if (blocks->ndim != 1 || blocks->itemsize != 8 || blocks->format == NULL
+        || !strchr("lq", blocks->format[0]) || blocks->format[1] != '\0'
+        || blocks->strides[0] != 8 || blocks->shape[0] % 2) {
+        PyErr_SetString(PyExc_ValueError, "blocks must be a contiguous int64 "
+                        "vector of (start, stop) pairs");
+        return -1;
+    }
+    Py_ssize_t n_blocks = blocks->shape[0] / 2;
+    if (sums->ndim != 1 || sums->format == NULL || strcmp(sums->format, "d")
+        || sums->strides[0] != 8 || sums->shape[0] != n_blocks) {
+        PyErr_SetString(PyExc_ValueError, "sums must be a contiguous float64 "
+                        "vector with one entry per block");
+        return -1;
+    }
+    const long long *bounds = blocks->buf;
+    long long done = 0;
+    for (Py_ssize_t k = 0; k < 2 * n_blocks; k++) {
+        if (bounds[k] < done || bounds[k] > n) {
+            PyErr_SetString(PyExc_ValueError, "blocks must be sorted, not "
+                            "overlapping, within [0, len(theta)]");
+            return -1;
+        }
+        done = bounds[k];
+    }
+    return n_blocks;
+}
+
 static PyObject *
 adam_step(PyObject *self, PyObject *args)
 {
     static const char *names[] = {"theta", "grad", "m_sum", "v_sum"};
-    Py_buffer views[4] = {{0}};
-    Py_ssize_t n_weights;
-    double l2, b1, b2, scale, eps;
-    const int flags = PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_STRIDES;
-    int taken = 0;
-
-    PyObject *vectors[4];
-    if (!PyArg_ParseTuple(args, "OOOOnddddd", &vectors[0], &vectors[1],
-                          &vectors[2], &vectors[3], &n_weights, &l2, &b1, &b2,
-                          &scale, &eps))
+    Py_buffer views[6] = {{0}};
+    struct adam_job job = {0};
+    int taken = 0, n_views = 4;
+    PyObject *objects[6] = {NULL};
+    if (!PyArg_ParseTuple(args, "OOOOnddddd|OO", &objects[0], &objects[1],
+                          &objects[2], &objects[3], &job.n_weights, &job.l2,
+                          &job.b1, &job.b2, &job.scale, &job.eps, &objects[4],
+                          &objects[5]))
         return NULL;
-    for (; taken < 4; taken++) {
-        if (PyObject_GetBuffer(vectors[taken], &views[taken], flags) < 0)
+    if ((objects[4] == NULL) != (objects[5] == NULL)) {
+        PyErr_SetString(PyExc_TypeError, "give both blocks and sums, or neither");
+        return NULL;
+    }
+    if (objects[4] != NULL)
+        n_views = 6;
+    for (; taken < n_views; taken++) {
+        int flags = PyBUF_FORMAT | PyBUF_STRIDES
+                    | (taken == 4 ? 0 : PyBUF_WRITABLE);
+        if (PyObject_GetBuffer(objects[taken], &views[taken], flags) < 0)
             goto fail;
     }
     if (check_vectors(views, names) < 0)
         goto fail;
-    Py_ssize_t n = views[0].shape[0];
-    if (n_weights < 0 || n_weights > n) {
+    job.n = views[0].shape[0];
+    if (job.n_weights < 0 || job.n_weights > job.n) {
         PyErr_SetString(PyExc_ValueError, "n_weights must be in [0, len(theta)]");
         goto fail;
     }
-    if (views[0].format[0] == 'd') {
-        Py_BEGIN_ALLOW_THREADS
-        adam_double(views[0].buf, views[1].buf, views[2].buf, views[3].buf, n,
-                    n_weights, l2, b1, b2, scale, eps);
-        Py_END_ALLOW_THREADS
+    if (n_views == 6) {
+        job.n_blocks = check_blocks(&views[4], &views[5], job.n);
+        if (job.n_blocks < 0)
+            goto fail;
+        job.blocks = views[4].buf;
     }
-    else {
-        Py_BEGIN_ALLOW_THREADS
-        adam_float(views[0].buf, views[1].buf, views[2].buf, views[3].buf, n,
-                   n_weights, (float)l2, (float)b1, (float)b2, (float)scale,
-                   (float)eps);
-        Py_END_ALLOW_THREADS
-    }
+    double *sums = n_views == 6 ? views[5].buf : NULL;
+    job.theta = views[0].buf;
+    job.grad = views[1].buf;
+    job.m = views[2].buf;
+    job.v = views[3].buf;
+    job.is_double = views[0].format[0] == 'd';
+    Py_BEGIN_ALLOW_THREADS
+    if (job.is_double)
+        adam_double(&job, sums);
+    else
+        adam_float(&job, sums);
+    Py_END_ALLOW_THREADS
     return release_views(views, taken, 1);
 fail:
     return release_views(views, taken, 0);

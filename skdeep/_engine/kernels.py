@@ -31,6 +31,17 @@ def axpy(a, x, y, work):
     y += work
 
 
+def block_squares(x, blocks):
+    """The sum of ``x[start:stop] ** 2`` of each ``(start, stop)`` pair in
+    ``blocks``, as float64, or None without blocks."""
+    if blocks is None:
+        return None
+    return np.array(
+        [np.dot(x[start:stop], x[start:stop]) for start, stop in blocks],
+        dtype=np.float64,
+    )
+
+
 _PAGE = 4096
 _next_offset = [0]
 

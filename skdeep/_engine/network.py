@@ -10,7 +10,7 @@ act on one slice, L-BFGS needs no packing, and a snapshot is one copy.
 import numpy as np
 
 from skdeep._engine.initializers import INITIALIZERS
-from skdeep._engine.kernels import empty
+from skdeep._engine.kernels import block_squares, empty
 
 #: Rows per chunk wherever whole datasets are predicted or evaluated ...
 CHUNK_ROWS = 4096
@@ -81,9 +81,10 @@ class Network:
         self.weights = theta[: self.n_weights]
         #: View of the gradient with respect to the weights.
         self.weight_grad = self.grad[: self.n_weights]
-        self._grad_blocks = [
-            self.grad[slice(*self._ranges[id(layer)][0])] for layer in self.param_layers
-        ]
+        #: ``(start, stop)`` in ``grad`` of each parameterised layer's weights.
+        self.norm_blocks = np.array(
+            [self._ranges[id(layer)][0] for layer in self.param_layers], dtype=np.int64
+        ).reshape(-1, 2)
 
     @property
     def param_layers(self):
@@ -186,11 +187,11 @@ class Network:
         that vanishes or explodes through depth; leaving the biases out keeps
         this to one dot product per layer.
         """
-        return [float(np.dot(block, block)) ** 0.5 for block in self._grad_blocks]
+        return np.sqrt(block_squares(self.grad, self.norm_blocks))
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for key in ("grad", "_ranges", "_grad_blocks", "weights", "weight_grad"):
+        for key in ("grad", "_ranges", "norm_blocks", "weights", "weight_grad"):
             state.pop(key)
         return state
 

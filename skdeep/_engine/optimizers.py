@@ -2,11 +2,13 @@
 
 Each optimizer keeps its state in flat vectors the size of ``theta`` and a
 scratch vector, so a step allocates nothing.  ``step(theta, grad, penalty,
-n_weights, add_l2=False)`` applies one update and then, if the penalty has an
-L1 part, its proximal step to ``theta[:n_weights]`` with the step size just
-used.  With ``add_l2=True`` it first adds the gradient of the penalty's L2
-part to ``grad[:n_weights]`` (in place, so ``grad`` ends up holding the full
-gradient): Adam then does both in one pass where its compiled kernel exists.
+n_weights, add_l2=False, blocks=None)`` applies one update and then, if the
+penalty has an L1 part, its proximal step to ``theta[:n_weights]`` with the
+step size just used.  With ``add_l2=True`` it first adds the gradient of the
+penalty's L2 part to ``grad[:n_weights]`` (in place, so ``grad`` ends up
+holding the full gradient).  Given ``blocks``, ``(start, stop)`` pairs, it
+returns the sum of ``grad[start:stop] ** 2`` of each (the trainer's layer
+norms).  Adam does all of it in one pass where its compiled kernel exists.
 
 The state (``STATE``: moments, velocity, step count, current rate) is what a
 warm start continues; ``continue_from(previous)`` takes it over from an
@@ -20,7 +22,7 @@ import math
 import numpy as np
 
 from skdeep._engine import kernels
-from skdeep._engine.kernels import axpy, empty
+from skdeep._engine.kernels import axpy, block_squares, empty
 
 
 class _Optimizer:
@@ -109,13 +111,16 @@ class SGD(_Optimizer):
         if previous.learning_rate_init == self.learning_rate_init:
             self.learning_rate = previous.learning_rate
 
-    def step(self, theta, grad, penalty=None, n_weights=0, add_l2=False):
-        """Update ``theta`` in place from ``grad``."""
+    def step(self, theta, grad, penalty=None, n_weights=0, add_l2=False,
+             blocks=None):  # fmt: skip
+        """Update ``theta`` in place from ``grad``; return the sums of squares
+        of ``grad`` over ``blocks`` (None without)."""
         if add_l2:
             self.add_l2_gradient(theta, grad, penalty, n_weights)
         self._update(theta, grad, self.velocity, self._work)
         if penalty is not None:
             penalty.prox(theta[:n_weights], self._prox_step(), self._work[:n_weights])
+        return block_squares(grad, blocks)
 
     def _update(self, theta, grad, velocity, work):
         """The momentum update on the flat vectors."""
@@ -208,8 +213,10 @@ class Adam(_Optimizer):
         """Second-moment estimate (before bias correction)."""
         return (1 - self.beta_2) * self._v_sum
 
-    def step(self, theta, grad, penalty=None, n_weights=0, add_l2=False):
-        """Update ``theta`` in place from ``grad``."""
+    def step(self, theta, grad, penalty=None, n_weights=0, add_l2=False,
+             blocks=None):  # fmt: skip
+        """Update ``theta`` in place from ``grad``; return the sums of squares
+        of ``grad`` over ``blocks`` (None without)."""
         self.t += 1
         lr_t = (
             self.learning_rate
@@ -221,16 +228,23 @@ class Adam(_Optimizer):
         scale = lr_t * (1 - self.beta_1) / root
         l2 = penalty.l2 if add_l2 and penalty is not None else 0.0
         fused = kernels.fused_adam_step
+        squares = None
         if fused is not None and theta.flags.c_contiguous and grad.flags.c_contiguous:
-            # the same arithmetic as below, in one pass over memory
+            # the same arithmetic as below, in one pass over memory (the
+            # sums of squares in another order than np.dot's)
+            extra = ()
+            if blocks is not None:
+                squares = np.empty(len(blocks))
+                extra = (np.ascontiguousarray(blocks, dtype=np.int64).ravel(), squares)
             fused(
                 theta, grad, self._m_sum, self._v_sum, n_weights if l2 else 0,
-                l2, self.beta_1, self.beta_2, scale, self.epsilon / root,
+                l2, self.beta_1, self.beta_2, scale, self.epsilon / root, *extra,
             )  # fmt: skip
         else:
             if l2:
                 self.add_l2_gradient(theta, grad, penalty, n_weights)
             self._update(theta, grad, self._work, scale, self.epsilon / root)
+            squares = block_squares(grad, blocks)
         if penalty is not None and penalty.l1:
             # the proximal step of each weight uses its own Adam step size
             if getattr(self, "_step_sizes", None) is None:
@@ -241,6 +255,7 @@ class Adam(_Optimizer):
             steps += self.epsilon
             np.divide(lr_t, steps, out=steps)
             penalty.prox(theta[:n_weights], steps, self._work[:n_weights])
+        return squares
 
     def _update(self, theta, grad, work, scale, epsilon):
         """The Adam update on the flat vectors: ten passes, no temporary.

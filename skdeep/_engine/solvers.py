@@ -410,11 +410,14 @@ class MinibatchTrainer(Trainer):
                 norm_sums += network.layer_grad_norms()
                 self._clip(network.grad)
             # Without clipping, the step adds the L2 gradient to ``grad``
-            # itself (one pass with Adam's), and the norms are taken after.
-            optimizer.step(network.theta, network.grad, penalty, network.n_weights,
-                           add_l2=not clip)  # fmt: skip
+            # itself and sums the squares of the layer norms after it (one
+            # pass with Adam's).
+            squares = optimizer.step(
+                network.theta, network.grad, penalty, network.n_weights,
+                add_l2=not clip, blocks=None if clip else network.norm_blocks,
+            )  # fmt: skip
             if not clip:
-                norm_sums += network.layer_grad_norms()
+                norm_sums += np.sqrt(squares)
             total_loss += loss * weight
             n_batches += 1
         objective = total_loss / data.total_weight + penalty.value(network.weights)

@@ -9,6 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdeep._engine import OPTIMIZERS, Penalty, kernels
 from skdeep._engine.activations import relu_derivative
+from skdeep._engine.data import Standardizer
 
 requires_fused = pytest.mark.skipif(
     kernels.fused_adam_step is None, reason="skdeep was built without a C compiler"
@@ -21,6 +22,7 @@ def test_fused_kernel_is_built_where_required():
     if os.environ.get("SKDEEP_REQUIRE_FUSED"):
         assert kernels.fused_adam_step is not None
         assert kernels.fused_relu_backward is not None
+        assert kernels.fused_gather is not None
 
 
 def _adam_run(rng, dtype, penalty, n_weights, fused, monkeypatch):
@@ -175,8 +177,8 @@ def test_fits_are_the_same_with_or_without_the_fused_kernel(dtype, monkeypatch):
 
     with pytest.warns(ConvergenceWarning):
         fused = fit()
-    monkeypatch.setattr(kernels, "fused_adam_step", None)
-    monkeypatch.setattr(kernels, "fused_relu_backward", None)
+    for name in ("fused_adam_step", "fused_relu_backward", "fused_gather"):
+        monkeypatch.setattr(kernels, name, None)
     with pytest.warns(ConvergenceWarning):
         plain = fit()
     for ours, theirs in zip(fused.coefs_ + fused.intercepts_,
@@ -234,3 +236,59 @@ def test_fused_relu_rejects_arrays_it_cannot_update():
         kernels.fused_relu_backward(out.astype(int), np.ones((4, 3), dtype=int))
     with pytest.raises(ValueError, match="contiguous"):
         kernels.fused_relu_backward(out, np.ones((4, 6))[:, ::2])
+
+
+@requires_fused
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("centred", [True, False])
+def test_fused_gather_is_bitwise_numpys(dtype, centred, monkeypatch):
+    rng = np.random.default_rng(6)
+    X = (rng.standard_normal((300, 37)) * 1e3 + 5).astype(dtype)
+    X[3, 4], X[7, 0] = np.inf, np.nan  # passed through as NumPy does
+    standardizer = Standardizer.from_moments(
+        X[10:].mean(axis=0) if centred else None, X[10:].std(axis=0), dtype
+    )
+    rows = rng.integers(0, 300, 64)
+    rows[:2] = [3, 3]  # repeated rows are fine
+    fused = standardizer.gather(X, rows, np.empty((80, 37), dtype))
+    monkeypatch.setattr(kernels, "fused_gather", None)
+    plain = standardizer.gather(X, rows, np.empty((80, 37), dtype))
+    assert fused.shape == (64, 37) and fused.dtype == dtype
+    np.testing.assert_array_equal(fused, plain)
+    np.testing.assert_array_equal(plain, standardizer.apply(X[rows]))
+
+
+def test_gather_takes_other_layouts_through_numpy():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((50, 6))
+    standardizer = Standardizer.from_moments(X.mean(axis=0), X.std(axis=0), X.dtype)
+    rows = np.array([4, 0, 49])
+    expected = standardizer.apply(X[rows])
+    for layout in (np.asfortranarray(X), X[:, ::-1][:, ::-1], X.astype(">f8")):
+        got = standardizer.gather(layout, rows.astype(np.int32), np.empty((3, 6)))
+        np.testing.assert_array_equal(got, expected)
+        got = standardizer.gather(layout, rows, np.empty((3, 6)))
+        np.testing.assert_array_equal(got, expected)
+
+
+@requires_fused
+def test_fused_gather_rejects_what_it_cannot_read():
+    gather = kernels.fused_gather
+    X, scale, out = np.ones((5, 3)), np.ones(3), np.empty((2, 3))
+    rows = np.array([0, 4])
+    with pytest.raises(IndexError, match="out of range"):
+        gather(X, np.array([0, 5]), scale, None, out)
+    with pytest.raises(IndexError, match="out of range"):
+        gather(X, np.array([-1, 0]), scale, None, out)
+    with pytest.raises(ValueError, match="int64 vector"):
+        gather(X, rows.astype(np.int32), scale, None, out)
+    with pytest.raises(ValueError, match="C-contiguous float64"):
+        gather(X.astype(np.int64), rows, scale, None, out)
+    with pytest.raises(ValueError, match="match X's type"):
+        gather(X, rows, np.ones(4), None, out)
+    with pytest.raises(ValueError, match="match X's type"):
+        gather(X, rows, scale, np.ones(3, dtype=np.float32), out)
+    with pytest.raises(ValueError, match="len\\(rows\\) rows"):
+        gather(X, rows, scale, None, np.empty((3, 3)))
+    with pytest.raises((BufferError, ValueError)):
+        gather(np.asfortranarray(X), rows, scale, None, out)

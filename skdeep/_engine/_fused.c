@@ -327,11 +327,107 @@ fail:
     return release_views(views, taken, 0);
 }
 
+/* out[r] = X[rows[r]] * inv_scale - offset: a minibatch gathered and
+ * standardised in one pass, as NumPy's take, multiply and subtract do it
+ * in three (the same operations, so the same bits). */
+#define GATHER_LOOP(T)                                                        \
+    VECTOR_CLONES static void gather_##T(                                     \
+        const T *x, const long long *rows, Py_ssize_t n_rows,                 \
+        Py_ssize_t n_cols, const T *restrict inv_scale,                       \
+        const T *restrict offset, T *restrict out)                            \
+    {                                                                         \
+        for (Py_ssize_t r = 0; r < n_rows; r++) {                             \
+            const T *restrict row = x + rows[r] * n_cols;                     \
+            T *restrict dst = out + r * n_cols;                               \
+            if (offset == NULL) {                                             \
+                for (Py_ssize_t j = 0; j < n_cols; j++)                       \
+                    dst[j] = row[j] * inv_scale[j];                           \
+                continue;                                                     \
+            }                                                                 \
+            for (Py_ssize_t j = 0; j < n_cols; j++) {                         \
+                T scaled = row[j] * inv_scale[j];                             \
+                dst[j] = scaled - offset[j];                                  \
+            }                                                                 \
+        }                                                                     \
+    }
+
+GATHER_LOOP(double)
+GATHER_LOOP(float)
+
+static int
+same_type(Py_buffer *view, Py_buffer *like)
+{
+    return view->format != NULL && strcmp(view->format, like->format) == 0;
+}
+
+static PyObject *
+gather_standardize(PyObject *self, PyObject *args)
+{
+    PyObject *objects[5];
+    Py_buffer views[5] = {{0}};
+    int taken = 0;
+    if (!PyArg_ParseTuple(args, "OOOOO", &objects[0], &objects[1], &objects[2],
+                          &objects[3], &objects[4]))
+        return NULL;
+    int centred = objects[3] != Py_None;
+    for (; taken < 5; taken++) {
+        if (taken == 3 && !centred)
+            continue;
+        int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS
+                    | (taken == 4 ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(objects[taken], &views[taken], flags) < 0)
+            goto fail;
+    }
+    Py_buffer *x = &views[0], *rows = &views[1], *out = &views[4];
+    char kind = x->format ? x->format[0] : 0;
+    if (x->ndim != 2 || (kind != 'd' && kind != 'f') || x->format[1] != '\0') {
+        PyErr_SetString(PyExc_ValueError, "X must be a C-contiguous float64 "
+                        "or float32 matrix");
+        goto fail;
+    }
+    Py_ssize_t n_cols = x->shape[1], n_rows = rows->shape[0];
+    if (rows->ndim != 1 || rows->itemsize != 8 || rows->format == NULL
+        || !strchr("lq", rows->format[0]) || rows->format[1] != '\0') {
+        PyErr_SetString(PyExc_ValueError, "rows must be an int64 vector");
+        goto fail;
+    }
+    int centring_ok = !centred || (same_type(&views[3], x)
+                                   && views[3].len == n_cols * x->itemsize);
+    if (!same_type(&views[2], x) || views[2].len != n_cols * x->itemsize
+        || !centring_ok || !same_type(out, x)
+        || out->len != n_rows * n_cols * x->itemsize) {
+        PyErr_SetString(PyExc_ValueError, "inv_scale, offset and out must "
+                        "match X's type and columns, out hold len(rows) rows");
+        goto fail;
+    }
+    const long long *positions = rows->buf;
+    for (Py_ssize_t r = 0; r < n_rows; r++) {
+        if (positions[r] < 0 || positions[r] >= x->shape[0]) {
+            PyErr_SetString(PyExc_IndexError, "a row position is out of range");
+            goto fail;
+        }
+    }
+    const void *offset = centred ? views[3].buf : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (kind == 'd')
+        gather_double(x->buf, positions, n_rows, n_cols, views[2].buf, offset,
+                      out->buf);
+    else
+        gather_float(x->buf, positions, n_rows, n_cols, views[2].buf, offset,
+                     out->buf);
+    Py_END_ALLOW_THREADS
+    return release_views(views, taken, 1);
+fail:
+    return release_views(views, taken, 0);
+}
+
 static PyMethodDef methods[] = {
     {"adam_step", adam_step, METH_VARARGS,
      "Adam's update with the L2 gradient, in place, in one pass."},
     {"relu_backward", relu_backward, METH_VARARGS,
      "delta *= (output > 0) in place, in one pass."},
+    {"gather_standardize", gather_standardize, METH_VARARGS,
+     "out = X[rows] * inv_scale - offset, in one pass."},
     {NULL, NULL, 0, NULL},
 };
 

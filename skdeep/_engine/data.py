@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+from skdeep._engine import kernels
 from skdeep._engine.kernels import empty
 
 
@@ -40,6 +41,28 @@ class Standardizer:
             inv_scale.astype(dtype),
             None if offset is None else offset.astype(dtype),
         )
+
+    def gather(self, X, rows, out):
+        """The standardised rows ``X[rows]``, in the first ``len(rows)`` rows
+        of ``out`` (a C-contiguous buffer of ``X``'s type).
+
+        Gathering and standardising take one pass where the compiled kernel
+        exists and ``X`` is a C-contiguous array; three NumPy passes
+        otherwise, with the same results.
+        """
+        out = out[: len(rows)]
+        fused = kernels.fused_gather
+        if (
+            fused is not None
+            and isinstance(X, np.ndarray)
+            and X.flags.c_contiguous
+            and X.dtype == self.inv_scale.dtype == out.dtype
+            and out.flags.c_contiguous
+            and rows.dtype == np.int64
+        ):
+            fused(X, rows, self.inv_scale, self.offset, out)
+            return out
+        return self.apply(X.take(rows, 0, out, "clip"), out)
 
     def apply(self, X, out=None):
         """Standardised rows of ``X``, written into ``out`` if given (which
@@ -125,6 +148,8 @@ class Dataset:
         if sp.issparse(X):
             block = X[rows]
             return block if standardizer is None else standardizer.apply(block)
+        if standardizer is not None and out is not None:
+            return standardizer.gather(X, rows, out)
         # mode="clip" skips the bounds check, which the positions (rows of
         # the set) do not need, and gathers faster.
         block = X.take(rows, 0, None if out is None else out[: len(rows)], "clip")

@@ -5,24 +5,26 @@ SciPy wheels each bundle their own OpenBLAS: calling the second one between
 NumPy's matrix products leaves two thread pools spinning against each other
 on the same cores and slowing training down.  So every
 kernel here is a short sequence of NumPy ufuncs writing into buffers the
-caller owns.  (Splitting Adam's update across Python threads did not help
-either: OpenBLAS's worker thread still holds the second core right after a
-matrix product.)  The exceptions are Adam's update, whose dozen passes over
-vectors larger than the cache cost as much as a large network's matrix
-products, and ReLU's derivative (two passes): small C loops (``_fused.c``)
-do each in one pass when they were built.
+caller owns.  (Splitting Adam's update across two threads did not help
+either, from Python nor from C: OpenBLAS's worker thread still holds the
+second core right after a matrix product.)  The exceptions are Adam's
+update, whose dozen passes over vectors larger than the cache cost as much
+as a large network's matrix products, ReLU's derivative (two passes) and
+the gathering of a standardised minibatch (three): small C loops
+(``_fused.c``) do each in one pass when they were built.
 """
 
 import numpy as np
 
 try:
-    # Adam's update and ReLU's derivative in one pass over memory
-    # (``_fused.c``), where a C compiler built them; otherwise the same
-    # arithmetic in NumPy, with the same results.
+    # Adam's update, ReLU's derivative and the standardised gather in one
+    # pass over memory (``_fused.c``), where a C compiler built them;
+    # otherwise the same arithmetic in NumPy, with the same results.
     from skdeep._engine._fused import adam_step as fused_adam_step
+    from skdeep._engine._fused import gather_standardize as fused_gather
     from skdeep._engine._fused import relu_backward as fused_relu_backward
 except ImportError:  # pragma: no cover - depends on the build
-    fused_adam_step = fused_relu_backward = None
+    fused_adam_step = fused_relu_backward = fused_gather = None
 
 
 def axpy(a, x, y, work):

@@ -264,7 +264,11 @@ def test_gather_takes_other_layouts_through_numpy():
     standardizer = Standardizer.from_moments(X.mean(axis=0), X.std(axis=0), X.dtype)
     rows = np.array([4, 0, 49])
     expected = standardizer.apply(X[rows])
-    for layout in (np.asfortranarray(X), X[:, ::-1][:, ::-1], X.astype(">f8")):
+    unaligned = np.frombuffer(bytearray(X.nbytes + 1), np.float64, X.size, 1)
+    unaligned = unaligned.reshape(X.shape)  # as Dask can hand chunks over
+    unaligned[...] = X
+    for layout in (np.asfortranarray(X), X[:, ::-1][:, ::-1], X.astype(">f8"),
+                   unaligned):  # fmt: skip
         got = standardizer.gather(layout, rows.astype(np.int32), np.empty((3, 6)))
         np.testing.assert_array_equal(got, expected)
         got = standardizer.gather(layout, rows, np.empty((3, 6)))
@@ -284,6 +288,9 @@ def test_fused_gather_rejects_what_it_cannot_read():
         gather(X, rows.astype(np.int32), scale, None, out)
     with pytest.raises(ValueError, match="C-contiguous float64"):
         gather(X.astype(np.int64), rows, scale, None, out)
+    unaligned = np.frombuffer(bytearray(X.nbytes + 1), np.float64, X.size, 1)
+    with pytest.raises(ValueError, match="aligned"):
+        gather(unaligned.reshape(X.shape), rows, scale, None, out)
     with pytest.raises(ValueError, match="match X's type"):
         gather(X, rows, np.ones(4), None, out)
     with pytest.raises(ValueError, match="match X's type"):

@@ -30,7 +30,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
-#include <string.h>
+#include <stdint.h>
 
 /* The update of element i, with the L2 gradient where DECAY is set; g2 is
  * the squared gradient. */
@@ -162,6 +162,31 @@ release_views(Py_buffer *views, int taken, int ok)
     Py_RETURN_NONE;
 }
 
+/* 'd' or 'f' for a buffer of aligned float64 or float32 values, else 0.
+ * (NumPy marks the format of an unaligned array "=d", which fails here.) */
+static char
+float_code(const Py_buffer *view)
+{
+    const char *format = view->format;
+    if (format == NULL || format[0] == '\0' || format[1] != '\0'
+        || (uintptr_t)view->buf % view->itemsize)
+        return 0;
+    return (format[0] == 'd' && view->itemsize == 8)
+                   || (format[0] == 'f' && view->itemsize == 4)
+               ? format[0]
+               : 0;
+}
+
+/* Whether a buffer holds aligned int64 values. */
+static int
+is_int64(const Py_buffer *view)
+{
+    const char *format = view->format;
+    return format != NULL && (format[0] == 'l' || format[0] == 'q')
+           && format[1] == '\0' && view->itemsize == 8
+           && (uintptr_t)view->buf % 8 == 0;
+}
+
 static int
 check_vectors(Py_buffer *views, const char *names[])
 {
@@ -172,13 +197,12 @@ check_vectors(Py_buffer *views, const char *names[])
                          names[k]);
             return -1;
         }
-        if (view->format == NULL || view->format[1] != '\0'
-            || (view->format[0] != 'd' && view->format[0] != 'f')) {
+        if (!float_code(view)) {
             PyErr_Format(PyExc_TypeError, "%s must be float64 or float32",
                          names[k]);
             return -1;
         }
-        if (k > 0 && (view->format[0] != views[0].format[0]
+        if (k > 0 && (float_code(view) != float_code(&views[0])
                       || view->shape[0] != views[0].shape[0])) {
             PyErr_Format(PyExc_ValueError,
                          "%s must have the length and type of theta", names[k]);
@@ -194,16 +218,15 @@ check_vectors(Py_buffer *views, const char *names[])
 static Py_ssize_t
 check_blocks(Py_buffer *blocks, Py_buffer *sums, Py_ssize_t n)
 {
-    if (blocks->ndim != 1 || blocks->itemsize != 8 || blocks->format == NULL
-        || !strchr("lq", blocks->format[0]) || blocks->format[1] != '\0'
-        || blocks->strides[0] != 8 || blocks->shape[0] % 2) {
+    if (blocks->ndim != 1 || !is_int64(blocks) || blocks->strides[0] != 8
+        || blocks->shape[0] % 2) {
         PyErr_SetString(PyExc_ValueError, "blocks must be a contiguous int64 "
                         "vector of (start, stop) pairs");
         return -1;
     }
     Py_ssize_t n_blocks = blocks->shape[0] / 2;
-    if (sums->ndim != 1 || sums->format == NULL || strcmp(sums->format, "d")
-        || sums->strides[0] != 8 || sums->shape[0] != n_blocks) {
+    if (sums->ndim != 1 || float_code(sums) != 'd' || sums->strides[0] != 8
+        || sums->shape[0] != n_blocks) {
         PyErr_SetString(PyExc_ValueError, "sums must be a contiguous float64 "
                         "vector with one entry per block");
         return -1;
@@ -264,7 +287,7 @@ adam_step(PyObject *self, PyObject *args)
     job.grad = views[1].buf;
     job.m = views[2].buf;
     job.v = views[3].buf;
-    job.is_double = views[0].format[0] == 'd';
+    job.is_double = float_code(&views[0]) == 'd';
     Py_BEGIN_ALLOW_THREADS
     if (job.is_double)
         adam_double(&job, sums);
@@ -307,10 +330,8 @@ relu_backward(PyObject *self, PyObject *args)
         if (PyObject_GetBuffer(objects[taken], &views[taken], flags) < 0)
             goto fail;
     }
-    char kind = views[0].format ? views[0].format[0] : 0;
-    if ((kind != 'd' && kind != 'f') || views[0].format[1] != '\0'
-        || views[1].format == NULL || strcmp(views[0].format, views[1].format)
-        || views[0].len != views[1].len) {
+    char kind = float_code(&views[0]);
+    if (!kind || float_code(&views[1]) != kind || views[0].len != views[1].len) {
         PyErr_SetString(PyExc_ValueError, "output and delta must be contiguous "
                         "arrays of one size and type, float64 or float32");
         goto fail;
@@ -354,12 +375,6 @@ fail:
 GATHER_LOOP(double)
 GATHER_LOOP(float)
 
-static int
-same_type(Py_buffer *view, Py_buffer *like)
-{
-    return view->format != NULL && strcmp(view->format, like->format) == 0;
-}
-
 static PyObject *
 gather_standardize(PyObject *self, PyObject *args)
 {
@@ -379,22 +394,21 @@ gather_standardize(PyObject *self, PyObject *args)
             goto fail;
     }
     Py_buffer *x = &views[0], *rows = &views[1], *out = &views[4];
-    char kind = x->format ? x->format[0] : 0;
-    if (x->ndim != 2 || (kind != 'd' && kind != 'f') || x->format[1] != '\0') {
-        PyErr_SetString(PyExc_ValueError, "X must be a C-contiguous float64 "
-                        "or float32 matrix");
+    char kind = float_code(x);
+    if (x->ndim != 2 || !kind) {
+        PyErr_SetString(PyExc_ValueError, "X must be an aligned, C-contiguous "
+                        "float64 or float32 matrix");
         goto fail;
     }
     Py_ssize_t n_cols = x->shape[1], n_rows = rows->shape[0];
-    if (rows->ndim != 1 || rows->itemsize != 8 || rows->format == NULL
-        || !strchr("lq", rows->format[0]) || rows->format[1] != '\0') {
+    if (rows->ndim != 1 || !is_int64(rows)) {
         PyErr_SetString(PyExc_ValueError, "rows must be an int64 vector");
         goto fail;
     }
-    int centring_ok = !centred || (same_type(&views[3], x)
+    int centring_ok = !centred || (float_code(&views[3]) == kind
                                    && views[3].len == n_cols * x->itemsize);
-    if (!same_type(&views[2], x) || views[2].len != n_cols * x->itemsize
-        || !centring_ok || !same_type(out, x)
+    if (float_code(&views[2]) != kind || views[2].len != n_cols * x->itemsize
+        || !centring_ok || float_code(out) != kind
         || out->len != n_rows * n_cols * x->itemsize) {
         PyErr_SetString(PyExc_ValueError, "inv_scale, offset and out must "
                         "match X's type and columns, out hold len(rows) rows");

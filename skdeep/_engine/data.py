@@ -47,8 +47,8 @@ class Standardizer:
         of ``out`` (a C-contiguous buffer of ``X``'s type).
 
         Gathering and standardising take one pass where the compiled kernel
-        exists and ``X`` is a C-contiguous array; three NumPy passes
-        otherwise, with the same results.
+        exists and ``X`` is an aligned, C-contiguous array; three NumPy
+        passes otherwise, with the same results.
         """
         out = out[: len(rows)]
         fused = kernels.fused_gather
@@ -56,6 +56,7 @@ class Standardizer:
             fused is not None
             and isinstance(X, np.ndarray)
             and X.flags.c_contiguous
+            and X.flags.aligned
             and X.dtype == self.inv_scale.dtype == out.dtype
             and out.flags.c_contiguous
             and rows.dtype == np.int64

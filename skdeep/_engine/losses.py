@@ -27,7 +27,9 @@ class OutputLoss:
 
     def _buffer(self, key, shape, dtype, fill=None):
         """A scratch array of ``shape`` reused across calls (see ``Buffers``)."""
-        buffers = self.__dict__.setdefault("_buffers", Buffers())
+        buffers = self.__dict__.get("_buffers")
+        if buffers is None:  # (setdefault would build a Buffers every call)
+            buffers = self._buffers = Buffers()
         return buffers.get(key, shape, dtype, fill)
 
     def forward(self, Z):

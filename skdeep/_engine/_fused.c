@@ -169,7 +169,7 @@ float_code(const Py_buffer *view)
 {
     const char *format = view->format;
     if (format == NULL || format[0] == '\0' || format[1] != '\0'
-        || (uintptr_t)view->buf % view->itemsize)
+        || view->itemsize <= 0 || (uintptr_t)view->buf % view->itemsize)
         return 0;
     return (format[0] == 'd' && view->itemsize == 8)
                    || (format[0] == 'f' && view->itemsize == 4)
@@ -299,6 +299,25 @@ fail:
     return release_views(views, taken, 0);
 }
 
+/* Take C-contiguous views of objects[0:n] into views, writable where the
+ * bit of `writable` is set; None objects are left out (their views stay
+ * empty).  *taken counts the views to release; returns -1 on an error. */
+static int
+take_views(PyObject **objects, Py_buffer *views, int n, unsigned writable,
+           int *taken)
+{
+    for (; *taken < n; (*taken)++) {
+        int k = *taken;
+        if (objects[k] == Py_None)
+            continue;
+        int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS
+                    | ((writable >> k) & 1 ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(objects[k], &views[k], flags) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* delta *= (A > 0), the derivative of max(z, 0) in terms of its output, as
  * NumPy's two passes do it: a product with 1 or 0, so that a NaN or an
  * infinity in delta stays what NumPy makes of it. */
@@ -324,12 +343,8 @@ relu_backward(PyObject *self, PyObject *args)
 
     if (!PyArg_ParseTuple(args, "OO", &objects[0], &objects[1]))
         return NULL;
-    for (; taken < 2; taken++) {
-        int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS
-                    | (taken == 1 ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objects[taken], &views[taken], flags) < 0)
-            goto fail;
-    }
+    if (take_views(objects, views, 2, 1u << 1, &taken) < 0)
+        goto fail;
     char kind = float_code(&views[0]);
     if (!kind || float_code(&views[1]) != kind || views[0].len != views[1].len) {
         PyErr_SetString(PyExc_ValueError, "output and delta must be contiguous "
@@ -385,14 +400,8 @@ gather_standardize(PyObject *self, PyObject *args)
                           &objects[3], &objects[4]))
         return NULL;
     int centred = objects[3] != Py_None;
-    for (; taken < 5; taken++) {
-        if (taken == 3 && !centred)
-            continue;
-        int flags = PyBUF_FORMAT | PyBUF_C_CONTIGUOUS
-                    | (taken == 4 ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(objects[taken], &views[taken], flags) < 0)
-            goto fail;
-    }
+    if (take_views(objects, views, 5, 1u << 4, &taken) < 0)
+        goto fail;
     Py_buffer *x = &views[0], *rows = &views[1], *out = &views[4];
     char kind = float_code(x);
     if (x->ndim != 2 || !kind) {

@@ -6,7 +6,7 @@ NumPy's matrix products leaves two thread pools spinning against each other
 on the same cores and slowing training down.  So every
 kernel here is a short sequence of NumPy ufuncs writing into buffers the
 caller owns.  (Splitting Adam's update across two threads did not help
-either, from Python nor from C: OpenBLAS's worker thread still holds the
+either, from Python or from C: OpenBLAS's worker thread still holds the
 second core right after a matrix product.)  The exceptions are Adam's
 update, whose dozen passes over vectors larger than the cache cost as much
 as a large network's matrix products, ReLU's derivative (two passes) and

@@ -1,7 +1,8 @@
 """Build skdeep's compiled kernels; everything else is in setup.cfg.
 
-``skdeep/_engine/_fused.c`` does Adam's update and ReLU's derivative each in
-one pass over memory (``benchmarks/README.rst`` measures why). The extension
+``skdeep/_engine/_fused.c`` does Adam's update, ReLU's derivative and the
+gathering of a standardised minibatch each in one pass over memory
+(``benchmarks/README.rst`` measures why). The extension
 is optional: where it cannot be built (no C compiler), the install goes on
 and the engine runs the same arithmetic in NumPy, with the same results.
 """

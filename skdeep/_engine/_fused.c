@@ -1,5 +1,6 @@
 /* Element-wise kernels of the engine, each in one pass over memory: Adam's
- * update of the flat parameter vector, and ReLU's derivative (further down).
+ * update of the flat parameter vector, and (further down) ReLU's derivative
+ * and the gathering of a standardised minibatch.
  *
  * NumPy spends ten passes on Adam (and two more on the L2 gradient), each
  * reading and writing whole vectors that do not fit in a core's cache; on

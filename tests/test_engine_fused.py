@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skdeep._engine import OPTIMIZERS, Penalty, kernels
 from skdeep._engine.activations import relu_derivative
 from skdeep._engine.data import Standardizer
+from skdeep._engine.losses import SoftmaxLogLoss
 
 requires_fused = pytest.mark.skipif(
     kernels.fused_adam_step is None, reason="skdeep was built without a C compiler"
@@ -23,6 +24,7 @@ def test_fused_kernel_is_built_where_required():
         assert kernels.fused_adam_step is not None
         assert kernels.fused_relu_backward is not None
         assert kernels.fused_gather is not None
+        assert kernels.softmax_kernels is not None
 
 
 def _adam_run(rng, dtype, penalty, n_weights, fused, monkeypatch):
@@ -177,7 +179,9 @@ def test_fits_are_the_same_with_or_without_the_fused_kernel(dtype, monkeypatch):
 
     with pytest.warns(ConvergenceWarning):
         fused = fit()
-    for name in ("fused_adam_step", "fused_relu_backward", "fused_gather"):
+    kernel_names = ("fused_adam_step", "fused_relu_backward", "fused_gather",
+                    "softmax_kernels")  # fmt: skip
+    for name in kernel_names:
         monkeypatch.setattr(kernels, name, None)
     with pytest.warns(ConvergenceWarning):
         plain = fit()
@@ -299,3 +303,87 @@ def test_fused_gather_rejects_what_it_cannot_read():
         gather(X, rows, scale, None, np.empty((3, 3)))
     with pytest.raises((BufferError, ValueError)):
         gather(np.asfortranarray(X), rows, scale, None, out)
+
+
+def _softmax_log_loss(Z, Y, sample_weight, scale):
+    """Probabilities, loss and delta of SoftmaxLogLoss, each copied."""
+    loss = SoftmaxLogLoss()
+    P = loss.forward(Z.copy())
+    value, delta = loss.loss_and_delta(P, Y, sample_weight, scale)
+    return P.copy(), value, delta.copy(), loss.loss(P, Y, sample_weight)
+
+
+@requires_fused
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_fused_softmax_log_loss_is_bitwise_numpys(dtype, weighted, monkeypatch):
+    rng = np.random.default_rng(8)
+    Z = (rng.standard_normal((70, 9)) * 20).astype(dtype)
+    Z[0, 3] = 1e30  # would overflow exp unshifted
+    Z[1] = -5e3  # a row of equal, very negative values
+    Y = np.eye(9, dtype=dtype)[rng.integers(0, 9, 70)]
+    Z[2, 5] = -1e4  # the true class's probability underflows to 0 ...
+    Y[2] = np.eye(9, dtype=dtype)[5]
+    sample_weight = rng.random(70).astype(dtype) if weighted else None
+    fused = _softmax_log_loss(Z, Y, sample_weight, 1 / 70)
+    monkeypatch.setattr(kernels, "softmax_kernels", None)
+    plain = _softmax_log_loss(Z, Y, sample_weight, 1 / 70)
+    for ours, theirs in zip(fused, plain, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    P, value, delta, loss_alone = fused
+    assert P.dtype == delta.dtype == dtype and value == loss_alone
+    np.testing.assert_allclose(P.sum(axis=1), 1, rtol=1e-6)
+    assert P[0, 3] == 1 and np.all(P[1] == P[1, 0])
+    assert P[2, 5] == 0 and np.isfinite(value)  # ... and the loss takes eps
+
+
+@requires_fused
+def test_fused_softmax_propagates_nan_as_numpy_does(monkeypatch):
+    Z = np.array([[0.0, np.nan, 1.0], [np.nan, 2.0, 1.0], [0.0, 1.0, np.inf]])
+    fused = SoftmaxLogLoss().forward(Z.copy())
+    monkeypatch.setattr(kernels, "softmax_kernels", None)
+    with np.errstate(invalid="ignore"):
+        plain = SoftmaxLogLoss().forward(Z.copy())
+    np.testing.assert_array_equal(fused, plain)
+    assert np.isnan(fused).all()  # a diverged row is all NaN, never finite
+
+
+def test_softmax_log_loss_takes_other_layouts_through_numpy():
+    rng = np.random.default_rng(9)
+    Z = rng.standard_normal((20, 4))
+    Y = np.eye(4)[rng.integers(0, 4, 20)]
+    expected = _softmax_log_loss(Z, Y, None, 0.5)
+    for labels in (np.asfortranarray(Y), Y.astype(np.float32), Y[:, ::-1][:, ::-1]):
+        got = _softmax_log_loss(Z, labels, None, 0.5)
+        for ours, theirs in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+@requires_fused
+def test_fused_softmax_kernels_reject_what_they_cannot_read():
+    shift = kernels.softmax_kernels.softmax_shift
+    rows = kernels.softmax_kernels.log_loss_rows
+    P, p_true = np.full((3, 2), 0.5), np.empty(3)
+    with pytest.raises(ValueError, match="matrix with at least one column"):
+        shift(np.ones(4))
+    with pytest.raises(ValueError, match="matrix with at least one column"):
+        shift(np.ones((3, 2), dtype=np.int64))
+    with pytest.raises((BufferError, ValueError)):
+        shift(np.ones((3, 4))[:, ::2])
+    normalize = kernels.softmax_kernels.softmax_normalize
+    with pytest.raises(ValueError, match="matrix with at least one column"):
+        normalize(np.ones((2, 3, 2)))
+    read_only = np.ones((3, 2))
+    read_only.flags.writeable = False
+    with pytest.raises((BufferError, ValueError)):
+        normalize(read_only)
+    with pytest.raises(ValueError, match="one shape and float type"):
+        rows(P, np.ones((3, 3)), None, 1.0, 1e-9, None, p_true)
+    with pytest.raises(ValueError, match="one shape and float type"):
+        rows(P, P.astype(np.float32), None, 1.0, 1e-9, None, p_true)
+    with pytest.raises(ValueError, match="one entry per row"):
+        rows(P, P, np.ones(2), 1.0, 1e-9, None, p_true)
+    with pytest.raises(ValueError, match="one entry per row"):
+        rows(P, P, None, 1.0, 1e-9, None, np.empty(4))
+    with pytest.raises(ValueError, match="one shape and float type"):
+        rows(P, P, None, 1.0, 1e-9, np.empty((2, 2)), p_true)

@@ -1,6 +1,7 @@
 /* Element-wise kernels of the engine, each in one pass over memory: Adam's
- * update of the flat parameter vector, and (further down) ReLU's derivative
- * and the gathering of a standardised minibatch.
+ * update of the flat parameter vector, and (further down) ReLU's derivative,
+ * the gathering of a standardised minibatch and the softmax log-loss's row
+ * loops.
  *
  * NumPy spends ten passes on Adam (and two more on the L2 gradient), each
  * reading and writing whole vectors that do not fit in a core's cache; on
@@ -445,6 +446,164 @@ fail:
     return release_views(views, taken, 0);
 }
 
+/* Softmax's arithmetic around NumPy's exp, and the log-loss's delta, row by
+ * row.  A minibatch's outputs are small (rows of a few classes), so NumPy
+ * spends its time there calling ufuncs, not computing: these loops do in one
+ * call what takes it four or five.  NumPy's exp stays between the two
+ * softmax passes, so the results are bitwise those of the NumPy code in
+ * losses.py, which does the same operations in the same order (a row's sum
+ * from its first column to its last). */
+#define SOFTMAX_LOOPS(T)                                                      \
+    /* z -= max(z) per row; a NaN anywhere in the row makes it all NaN. */   \
+    static void shift_rows_##T(T *z, Py_ssize_t n_rows, Py_ssize_t n_cols)  \
+    {                                                                         \
+        for (T *row = z; row < z + n_rows * n_cols; row += n_cols) {          \
+            T top = row[0];                                                   \
+            for (Py_ssize_t k = 1; k < n_cols; k++)                           \
+                if (row[k] > top || row[k] != row[k])                         \
+                    top = row[k]; /* a NaN top stays: x > NaN is false */     \
+            for (Py_ssize_t k = 0; k < n_cols; k++)                           \
+                row[k] = row[k] - top;                                        \
+        }                                                                     \
+    }                                                                         \
+                                                                              \
+    /* z /= sum(z) per row. */                                                \
+    static void normalize_rows_##T(T *z, Py_ssize_t n_rows,                   \
+                                   Py_ssize_t n_cols)                         \
+    {                                                                         \
+        for (T *row = z; row < z + n_rows * n_cols; row += n_cols) {          \
+            T sum = row[0];                                                   \
+            for (Py_ssize_t k = 1; k < n_cols; k++)                           \
+                sum = sum + row[k];                                           \
+            for (Py_ssize_t k = 0; k < n_cols; k++)                           \
+                row[k] = row[k] / sum;                                        \
+        }                                                                     \
+    }                                                                         \
+                                                                              \
+    /* p_true = max(sum(P * Y), eps) per row; delta = (P - Y) * scale        \
+     * (* sample_weight), unless delta is NULL. */                            \
+    static void log_loss_rows_##T(const T *p, const T *y, const T *sw,        \
+                                  T scale, T eps, T *delta, T *p_true,        \
+                                  Py_ssize_t n_rows, Py_ssize_t n_cols)       \
+    {                                                                         \
+        for (Py_ssize_t i = 0; i < n_rows; i++) {                             \
+            const T *p_i = p + i * n_cols, *y_i = y + i * n_cols;             \
+            T sum = p_i[0] * y_i[0];                                          \
+            for (Py_ssize_t k = 1; k < n_cols; k++) {                         \
+                T term = p_i[k] * y_i[k];                                     \
+                sum = sum + term;                                             \
+            }                                                                 \
+            p_true[i] = sum != sum || sum > eps ? sum : eps;                  \
+            if (delta == NULL)                                                \
+                continue;                                                     \
+            T *d_i = delta + i * n_cols;                                      \
+            for (Py_ssize_t k = 0; k < n_cols; k++) {                         \
+                T d = p_i[k] - y_i[k];                                        \
+                d = d * scale;                                                \
+                d_i[k] = sw == NULL ? d : d * sw[i];                          \
+            }                                                                 \
+        }                                                                     \
+    }
+
+SOFTMAX_LOOPS(double)
+SOFTMAX_LOOPS(float)
+
+/* The one argument of softmax_shift and softmax_normalize: a writable,
+ * C-contiguous float64 or float32 matrix.  Returns its type code, or 0 with
+ * an error set (and the view released). */
+static char
+take_matrix(PyObject *args, Py_buffer *view)
+{
+    PyObject *object;
+    int taken = 0;
+    if (!PyArg_ParseTuple(args, "O", &object)
+        || take_views(&object, view, 1, 1u, &taken) < 0) {
+        release_views(view, taken, 0);
+        return 0;
+    }
+    char kind = float_code(view);
+    if (view->ndim != 2 || !kind || view->shape[1] < 1) {
+        PyErr_SetString(PyExc_ValueError, "Z must be a C-contiguous float64 "
+                        "or float32 matrix with at least one column");
+        release_views(view, taken, 0);
+        return 0;
+    }
+    return kind;
+}
+
+static PyObject *
+softmax_shift(PyObject *self, PyObject *args)
+{
+    Py_buffer view = {0};
+    char kind = take_matrix(args, &view);
+    if (!kind)
+        return NULL;
+    if (kind == 'd')
+        shift_rows_double(view.buf, view.shape[0], view.shape[1]);
+    else
+        shift_rows_float(view.buf, view.shape[0], view.shape[1]);
+    return release_views(&view, 1, 1);
+}
+
+static PyObject *
+softmax_normalize(PyObject *self, PyObject *args)
+{
+    Py_buffer view = {0};
+    char kind = take_matrix(args, &view);
+    if (!kind)
+        return NULL;
+    if (kind == 'd')
+        normalize_rows_double(view.buf, view.shape[0], view.shape[1]);
+    else
+        normalize_rows_float(view.buf, view.shape[0], view.shape[1]);
+    return release_views(&view, 1, 1);
+}
+
+/* log_loss_rows(P, Y, sample_weight, scale, eps, delta, p_true): P, Y and
+ * delta matrices of one shape, sample_weight and p_true vectors of one
+ * entry per row, all of one type; sample_weight and delta may be None. */
+static PyObject *
+log_loss_rows(PyObject *self, PyObject *args)
+{
+    PyObject *objects[5];
+    Py_buffer views[5] = {{0}};
+    double scale, eps;
+    int taken = 0;
+    if (!PyArg_ParseTuple(args, "OOOddOO", &objects[0], &objects[1],
+                          &objects[2], &scale, &eps, &objects[3], &objects[4]))
+        return NULL;
+    if (take_views(objects, views, 5, (1u << 3) | (1u << 4), &taken) < 0)
+        goto fail;
+    Py_buffer *p = &views[0], *sw = &views[2], *delta = &views[3];
+    char kind = float_code(p);
+    Py_ssize_t n_rows = p->ndim == 2 ? p->shape[0] : 0;
+    Py_ssize_t row_bytes = n_rows * p->itemsize;
+    int ok = kind && p->ndim == 2 && p->shape[1] >= 1
+             && float_code(&views[1]) == kind && views[1].len == p->len
+             && float_code(&views[4]) == kind && views[4].len == row_bytes
+             && (objects[2] == Py_None
+                 || (float_code(sw) == kind && sw->len == row_bytes))
+             && (objects[3] == Py_None
+                 || (float_code(delta) == kind && delta->len == p->len));
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "P, Y and delta must be C-contiguous "
+                        "matrices of one shape and float type, sample_weight "
+                        "and p_true vectors of that type with one entry per row");
+        goto fail;
+    }
+    const void *weights = objects[2] == Py_None ? NULL : sw->buf;
+    void *out = objects[3] == Py_None ? NULL : delta->buf;
+    if (kind == 'd')
+        log_loss_rows_double(p->buf, views[1].buf, weights, scale, eps, out,
+                             views[4].buf, n_rows, p->shape[1]);
+    else
+        log_loss_rows_float(p->buf, views[1].buf, weights, (float)scale,
+                            (float)eps, out, views[4].buf, n_rows, p->shape[1]);
+    return release_views(views, taken, 1);
+fail:
+    return release_views(views, taken, 0);
+}
+
 static PyMethodDef methods[] = {
     {"adam_step", adam_step, METH_VARARGS,
      "Adam's update with the L2 gradient, in place, in one pass."},
@@ -452,6 +611,12 @@ static PyMethodDef methods[] = {
      "delta *= (output > 0) in place, in one pass."},
     {"gather_standardize", gather_standardize, METH_VARARGS,
      "out = X[rows] * inv_scale - offset, in one pass."},
+    {"softmax_shift", softmax_shift, METH_VARARGS,
+     "Z -= the maximum of each row, in place."},
+    {"softmax_normalize", softmax_normalize, METH_VARARGS,
+     "Z /= the sum of each row, in place."},
+    {"log_loss_rows", log_loss_rows, METH_VARARGS,
+     "The true class's probability per row and the log-loss's delta."},
     {NULL, NULL, 0, NULL},
 };
 

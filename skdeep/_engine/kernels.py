@@ -9,22 +9,26 @@ caller owns.  (Splitting Adam's update across two threads did not help
 either, from Python or from C: OpenBLAS's worker thread still holds the
 second core right after a matrix product.)  The exceptions are Adam's
 update, whose dozen passes over vectors larger than the cache cost as much
-as a large network's matrix products, ReLU's derivative (two passes) and
-the gathering of a standardised minibatch (three): small C loops
-(``_fused.c``) do each in one pass when they were built.
+as a large network's matrix products, ReLU's derivative (two passes),
+the gathering of a standardised minibatch (three) and the softmax
+log-loss's row loops (a dozen ufunc calls on a minibatch's few classes):
+small C loops (``_fused.c``) do each in one pass when they were built.
 """
 
 import numpy as np
 
 try:
     # Adam's update, ReLU's derivative and the standardised gather in one
-    # pass over memory (``_fused.c``), where a C compiler built them;
-    # otherwise the same arithmetic in NumPy, with the same results.
+    # pass over memory, and the softmax log-loss's row loops (``_fused.c``),
+    # where a C compiler built them; otherwise the same arithmetic in
+    # NumPy, with the same results.  ``softmax_kernels`` is the module:
+    # softmax_shift, softmax_normalize and log_loss_rows.
+    from skdeep._engine import _fused as softmax_kernels
     from skdeep._engine._fused import adam_step as fused_adam_step
     from skdeep._engine._fused import gather_standardize as fused_gather
     from skdeep._engine._fused import relu_backward as fused_relu_backward
 except ImportError:  # pragma: no cover - depends on the build
-    fused_adam_step = fused_relu_backward = fused_gather = None
+    fused_adam_step = fused_relu_backward = fused_gather = softmax_kernels = None
 
 
 def axpy(a, x, y, work):

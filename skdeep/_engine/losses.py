@@ -16,6 +16,7 @@ full-data gradient be accumulated chunk by chunk.
 import numpy as np
 from scipy.special import expit
 
+from skdeep._engine import kernels
 from skdeep._engine.kernels import Buffers
 
 
@@ -45,6 +46,11 @@ class OutputLoss:
         out = self._residual(P, Y)
         _apply_weights(out, sample_weight, scale)
         return out
+
+    def loss_and_delta(self, P, Y, sample_weight, scale):
+        """``loss(P, Y, sample_weight)`` and ``delta(P, Y, sample_weight,
+        scale)`` of one batch (the delta in a reused buffer)."""
+        return self.loss(P, Y, sample_weight), self.delta(P, Y, sample_weight, scale)
 
 
 def _apply_weights(out, sample_weight, scale):
@@ -98,47 +104,88 @@ class Huber(OutputLoss):
         return out
 
 
-# Largest argument of exp with room to spare, per dtype.
-_EXP_LIMIT = {
-    dtype: float(np.log(np.finfo(dtype).max)) - 8 for dtype in (np.float32, np.float64)
-}
-
-
 class SoftmaxLogLoss(OutputLoss):
-    """Softmax output, multinomial log-loss ``-log p_y`` per sample (one-hot Y)."""
+    """Softmax output, multinomial log-loss ``-log p_y`` per sample (one-hot Y).
+
+    Each row is shifted by its maximum before ``exp`` (softmax ignores a
+    per-row shift, and the largest term becomes ``exp(0) = 1``, so nothing
+    overflows), and a row's sums run from its first column to its last:
+    the order of the compiled row loops (``_fused.c``), which do in one call
+    each what takes NumPy several on a minibatch's few classes.
+    """
 
     name = "log_loss"
     out_activation = "softmax"
 
     def forward(self, Z):
-        n_rows, n_classes = Z.shape
-        row = self._buffer("row", (n_rows,), Z.dtype)
-        ones = self._buffer("ones", (n_classes,), Z.dtype, fill=1)
-        # Softmax ignores a per-row shift. Shifting by the row mean (a gemv)
-        # keeps exp from overflowing unless a row spans more than exp can
-        # hold; only then pay for the exact row maximum, a slow reduction.
-        np.matmul(Z, ones, out=row)
-        row *= 1 / n_classes
+        if _fits_kernels(Z):
+            kernels.softmax_kernels.softmax_shift(Z)
+            np.exp(Z, out=Z)
+            kernels.softmax_kernels.softmax_normalize(Z)
+            return Z
+        row = self._buffer("row", (Z.shape[0],), Z.dtype)
+        np.max(Z, axis=1, out=row)
         Z -= row[:, np.newaxis]
-        if Z.max() > _EXP_LIMIT[Z.dtype.type]:
-            np.max(Z, axis=1, out=row)
-            Z -= row[:, np.newaxis]
         np.exp(Z, out=Z)
-        np.matmul(Z, ones, out=row)  # row sums
+        _row_sums(Z, row)
         Z /= row[:, np.newaxis]
         return Z
 
     def loss(self, P, Y, sample_weight=None):
-        # Y is one-hot: only the probability of the true class counts,
-        # picked out as the row sums of P * Y (a product and a gemv).
-        work = self._buffer("work", P.shape, P.dtype)
-        ones = self._buffer("ones", (P.shape[1],), P.dtype, fill=1)
+        return self._loss_and_delta(P, Y, sample_weight, None)[0]
+
+    def loss_and_delta(self, P, Y, sample_weight, scale):
+        return self._loss_and_delta(P, Y, sample_weight, scale)
+
+    def _loss_and_delta(self, P, Y, sample_weight, scale):
+        """The loss, and ``delta`` unless ``scale`` is None."""
         p_true = self._buffer("p_true", (P.shape[0],), P.dtype)
-        np.multiply(P, Y, out=work)
-        np.matmul(work, ones, out=p_true)
-        np.maximum(p_true, np.finfo(P.dtype).eps, out=p_true)
+        delta = None if scale is None else self._buffer("delta", P.shape, P.dtype)
+        eps = _EPS[P.dtype.type]
+        if _fits_kernels(P, Y, sample_weight):
+            kernels.softmax_kernels.log_loss_rows(
+                P, Y, sample_weight, 1.0 if scale is None else scale, eps, delta,
+                p_true,
+            )  # fmt: skip
+        else:
+            # Y is one-hot: only the probability of the true class counts,
+            # picked out as the row sums of P * Y.
+            work = self._buffer("work", P.shape, P.dtype)
+            np.multiply(P, Y, out=work)
+            _row_sums(work, p_true)
+            np.maximum(p_true, eps, out=p_true)
+            if delta is not None:
+                np.subtract(P, Y, out=delta)
+                _apply_weights(delta, sample_weight, scale)
         np.log(p_true, out=p_true)
-        return -_weighted_sum(p_true, sample_weight)
+        return -_weighted_sum(p_true, sample_weight), delta
+
+    def delta(self, P, Y, sample_weight, scale):
+        return self._loss_and_delta(P, Y, sample_weight, scale)[1]
+
+
+# The smallest probability the log-loss takes the log of, per dtype.
+_EPS = {dtype: np.finfo(dtype).eps for dtype in (np.float32, np.float64)}
+
+
+def _fits_kernels(P, Y=None, sample_weight=None):
+    """Whether the compiled row loops take ``P``, ``Y`` and ``sample_weight``
+    (None passes): aligned, C-contiguous float32 or float64 arrays of one
+    dtype.  (The loss's own buffers always are.)"""
+    return kernels.softmax_kernels is not None and all(
+        array is None
+        or (array.dtype == P.dtype and array.flags.c_contiguous and array.flags.aligned)
+        for array in (P, Y, sample_weight)
+    )
+
+
+def _row_sums(Z, out):
+    """The sum of each row of ``Z`` into ``out``, from its first column to
+    its last (the order of the compiled loops)."""
+    np.copyto(out, Z[:, 0])
+    for column in range(1, Z.shape[1]):
+        out += Z[:, column]
+    return out
 
 
 class LogisticLogLoss(OutputLoss):
@@ -156,7 +203,7 @@ class LogisticLogLoss(OutputLoss):
         return Z
 
     def loss(self, P, Y, sample_weight=None):
-        eps = np.finfo(P.dtype).eps
+        eps = _EPS[P.dtype.type]
         log_p = self._buffer("work", P.shape, P.dtype)
         log_1mp = self._buffer("work2", P.shape, P.dtype)
         np.clip(P, eps, 1 - eps, out=log_p)

@@ -132,9 +132,9 @@ class Network:
             X = self.loss.forward(X)
         return X
 
-    def backward(self, P, Y, sample_weight, scale):
-        """Fill ``grad`` for predictions ``P`` from the last forward pass."""
-        delta = self.loss.delta(P, Y, sample_weight, scale)
+    def backward(self, delta):
+        """Fill ``grad`` from ``delta``, the gradient with respect to the last
+        layer's output (before ``loss.forward``) of the last forward pass."""
         first = self._first_trainable()
         for index in range(len(self.layers) - 1, first - 1, -1):
             delta = self.layers[index].backward(delta, index > first)
@@ -156,9 +156,9 @@ class Network:
         leaves ``scale`` times its gradient in ``grad``.
         """
         P = self.forward(X, training)
-        loss = self.loss.loss(P, Y, sample_weight) * scale
-        self.backward(P, Y, sample_weight, scale)
-        return loss
+        loss, delta = self.loss.loss_and_delta(P, Y, sample_weight, scale)
+        self.backward(delta)
+        return loss * scale
 
     @property
     def chunk_rows(self):

@@ -1,8 +1,9 @@
 """Build skdeep's compiled kernels; everything else is in setup.cfg.
 
 ``skdeep/_engine/_fused.c`` does Adam's update, ReLU's derivative and the
-gathering of a standardised minibatch each in one pass over memory
-(``benchmarks/README.rst`` measures why). The extension
+gathering of a standardised minibatch each in one pass over memory, and the
+softmax log-loss's row loops in a call each (``benchmarks/README.rst``
+measures why). The extension
 is optional: where it cannot be built (no C compiler), the install goes on
 and the engine runs the same arithmetic in NumPy, with the same results.
 """

@@ -377,8 +377,9 @@ def test_fused_softmax_kernels_reject_what_they_cannot_read():
     read_only.flags.writeable = False
     with pytest.raises((BufferError, ValueError)):
         normalize(read_only)
-    with pytest.raises(ValueError, match="one shape and float type"):
-        rows(P, np.ones((3, 3)), None, 1.0, 1e-9, None, p_true)
+    for labels in (np.ones((3, 3)), np.ones((2, 3)), np.ones(6)):
+        with pytest.raises(ValueError, match="one shape and float type"):
+            rows(P, labels, None, 1.0, 1e-9, None, p_true)
     with pytest.raises(ValueError, match="one shape and float type"):
         rows(P, P.astype(np.float32), None, 1.0, 1e-9, None, p_true)
     with pytest.raises(ValueError, match="one entry per row"):

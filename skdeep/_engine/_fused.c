@@ -559,6 +559,16 @@ softmax_normalize(PyObject *self, PyObject *args)
     return release_views(&view, 1, 1);
 }
 
+/* Whether `view` has the float type of the matrix `p` and, with ndim 2, its
+ * shape, or with ndim 1, one entry per row. */
+static int
+like(const Py_buffer *view, const Py_buffer *p, int ndim)
+{
+    return float_code(view) == float_code(p) && view->ndim == ndim
+           && view->shape[0] == p->shape[0]
+           && (ndim == 1 || view->shape[1] == p->shape[1]);
+}
+
 /* log_loss_rows(P, Y, sample_weight, scale, eps, delta, p_true): P, Y and
  * delta matrices of one shape, sample_weight and p_true vectors of one
  * entry per row, all of one type; sample_weight and delta may be None. */
@@ -574,31 +584,27 @@ log_loss_rows(PyObject *self, PyObject *args)
         return NULL;
     if (take_views(objects, views, 5, (1u << 3) | (1u << 4), &taken) < 0)
         goto fail;
-    Py_buffer *p = &views[0], *sw = &views[2], *delta = &views[3];
+    Py_buffer *p = &views[0];
     char kind = float_code(p);
-    Py_ssize_t n_rows = p->ndim == 2 ? p->shape[0] : 0;
-    Py_ssize_t row_bytes = n_rows * p->itemsize;
     int ok = kind && p->ndim == 2 && p->shape[1] >= 1
-             && float_code(&views[1]) == kind && views[1].len == p->len
-             && float_code(&views[4]) == kind && views[4].len == row_bytes
-             && (objects[2] == Py_None
-                 || (float_code(sw) == kind && sw->len == row_bytes))
-             && (objects[3] == Py_None
-                 || (float_code(delta) == kind && delta->len == p->len));
+             && like(&views[1], p, 2) && like(&views[4], p, 1)
+             && (objects[2] == Py_None || like(&views[2], p, 1))
+             && (objects[3] == Py_None || like(&views[3], p, 2));
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "P, Y and delta must be C-contiguous "
                         "matrices of one shape and float type, sample_weight "
                         "and p_true vectors of that type with one entry per row");
         goto fail;
     }
-    const void *weights = objects[2] == Py_None ? NULL : sw->buf;
-    void *out = objects[3] == Py_None ? NULL : delta->buf;
+    const void *weights = objects[2] == Py_None ? NULL : views[2].buf;
+    void *out = objects[3] == Py_None ? NULL : views[3].buf;
+    Py_ssize_t n_rows = p->shape[0], n_cols = p->shape[1];
     if (kind == 'd')
         log_loss_rows_double(p->buf, views[1].buf, weights, scale, eps, out,
-                             views[4].buf, n_rows, p->shape[1]);
+                             views[4].buf, n_rows, n_cols);
     else
         log_loss_rows_float(p->buf, views[1].buf, weights, (float)scale,
-                            (float)eps, out, views[4].buf, n_rows, p->shape[1]);
+                            (float)eps, out, views[4].buf, n_rows, n_cols);
     return release_views(views, taken, 1);
 fail:
     return release_views(views, taken, 0);

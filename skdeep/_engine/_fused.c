@@ -508,55 +508,44 @@ fail:
 SOFTMAX_LOOPS(double)
 SOFTMAX_LOOPS(float)
 
-/* The one argument of softmax_shift and softmax_normalize: a writable,
- * C-contiguous float64 or float32 matrix.  Returns its type code, or 0 with
- * an error set (and the view released). */
-static char
-take_matrix(PyObject *args, Py_buffer *view)
+/* Apply a row loop, in place, to the one argument of softmax_shift and
+ * softmax_normalize: a writable, C-contiguous float64 or float32 matrix. */
+typedef void (*double_rows)(double *, Py_ssize_t, Py_ssize_t);
+typedef void (*float_rows)(float *, Py_ssize_t, Py_ssize_t);
+
+static PyObject *
+in_place_rows(PyObject *args, double_rows on_double, float_rows on_float)
 {
     PyObject *object;
+    Py_buffer view = {0};
     int taken = 0;
-    if (!PyArg_ParseTuple(args, "O", &object)
-        || take_views(&object, view, 1, 1u, &taken) < 0) {
-        release_views(view, taken, 0);
-        return 0;
-    }
-    char kind = float_code(view);
-    if (view->ndim != 2 || !kind || view->shape[1] < 1) {
+    if (!PyArg_ParseTuple(args, "O", &object))
+        return NULL;
+    if (take_views(&object, &view, 1, 1u, &taken) < 0)
+        return release_views(&view, taken, 0);
+    char kind = float_code(&view);
+    if (view.ndim != 2 || !kind || view.shape[1] < 1) {
         PyErr_SetString(PyExc_ValueError, "Z must be a C-contiguous float64 "
                         "or float32 matrix with at least one column");
-        release_views(view, taken, 0);
-        return 0;
+        return release_views(&view, taken, 0);
     }
-    return kind;
+    if (kind == 'd')
+        on_double(view.buf, view.shape[0], view.shape[1]);
+    else
+        on_float(view.buf, view.shape[0], view.shape[1]);
+    return release_views(&view, taken, 1);
 }
 
 static PyObject *
 softmax_shift(PyObject *self, PyObject *args)
 {
-    Py_buffer view = {0};
-    char kind = take_matrix(args, &view);
-    if (!kind)
-        return NULL;
-    if (kind == 'd')
-        shift_rows_double(view.buf, view.shape[0], view.shape[1]);
-    else
-        shift_rows_float(view.buf, view.shape[0], view.shape[1]);
-    return release_views(&view, 1, 1);
+    return in_place_rows(args, shift_rows_double, shift_rows_float);
 }
 
 static PyObject *
 softmax_normalize(PyObject *self, PyObject *args)
 {
-    Py_buffer view = {0};
-    char kind = take_matrix(args, &view);
-    if (!kind)
-        return NULL;
-    if (kind == 'd')
-        normalize_rows_double(view.buf, view.shape[0], view.shape[1]);
-    else
-        normalize_rows_float(view.buf, view.shape[0], view.shape[1]);
-    return release_views(&view, 1, 1);
+    return in_place_rows(args, normalize_rows_double, normalize_rows_float);
 }
 
 /* Whether `view` has the float type of the matrix `p` and, with ndim 2, its
@@ -593,7 +582,7 @@ log_loss_rows(PyObject *self, PyObject *args)
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "P, Y and delta must be C-contiguous "
                         "matrices of one shape and float type, sample_weight "
-                        "and p_true vectors of that type with one entry per row");
+                        "and p_true vectors of that type, one entry per row");
         goto fail;
     }
     const void *weights = objects[2] == Py_None ? NULL : views[2].buf;

@@ -11,7 +11,7 @@ second core right after a matrix product.)  The exceptions are Adam's
 update, whose dozen passes over vectors larger than the cache cost as much
 as a large network's matrix products, ReLU's derivative (two passes),
 the gathering of a standardised minibatch (three) and the softmax
-log-loss's row loops (a dozen ufunc calls on a minibatch's few classes):
+log-loss's row loops (fourteen NumPy calls on a minibatch's few classes):
 small C loops (``_fused.c``) do each in one pass when they were built.
 """
 

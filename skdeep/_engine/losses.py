@@ -7,7 +7,9 @@ short and stable (softmax + log-loss gives ``P - Y``):
 - ``forward(Z)`` turns the pre-activation into predictions, in place;
 - ``loss(P, Y, sample_weight)`` is the weighted *sum* of per-sample losses;
 - ``delta(P, Y, sample_weight, scale)`` is ``scale`` times the gradient of that
-  sum with respect to ``Z``, written into a reused buffer.
+  sum with respect to ``Z``, written into a reused buffer;
+- ``loss_and_delta(P, Y, sample_weight, scale)`` gives both at once, as the
+  network asks for them on every minibatch.
 
 The network divides by the total sample weight through ``scale``, which lets a
 full-data gradient be accumulated chunk by chunk.
@@ -170,8 +172,8 @@ _EPS = {dtype: np.finfo(dtype).eps for dtype in (np.float32, np.float64)}
 
 def _fits_kernels(P, Y=None, sample_weight=None):
     """Whether the compiled row loops take ``P``, ``Y`` and ``sample_weight``
-    (None passes): aligned, C-contiguous float32 or float64 arrays of one
-    dtype.  (The loss's own buffers always are.)"""
+    (None passes): aligned, C-contiguous arrays of ``P``'s dtype, a
+    network's float32 or float64.  (The loss's own buffers always are.)"""
     return kernels.softmax_kernels is not None and all(
         array is None
         or (array.dtype == P.dtype and array.flags.c_contiguous and array.flags.aligned)

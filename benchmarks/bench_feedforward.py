@@ -358,8 +358,9 @@ def report_targets(results, geomean, quick):
             checks.append((f"{config.name} float32 >= 35% of matmul", share >= 0.35))
         if config.dtype is np.float32 and config.name == "random-784":
             floor_share = result["floor_gflops"] / result["reference"]
-            checks.append((f"{label} >= 60% of matmul (the floor: "
-                           f"{floor_share:.0%})", share >= 0.6))  # fmt: skip
+            # issue 12 sets its 60 % on (512, 512), timed in bench_deep.py
+            checks.append((f"{label} >= 60% of matmul, one layer of 512 (the "
+                           f"floor: {floor_share:.0%})", share >= 0.6))  # fmt: skip
         if config.dtype is np.float64 and config.name == "random-784":
             floor_ratio = result["floor"] / result["sklearn"]
             checks.append((f"{label} <= 0.6 x scikit-learn (the floor: "

@@ -122,7 +122,8 @@ def speed(quick, repeats):
 
 
 def time_config(config, dtype, quick, repeats):
-    """Best seconds per epoch of each library, alternating, and the scores."""
+    """Best seconds per epoch of each library, alternating, the scores and
+    the training losses."""
     name, task, sizes, epochs, batch_size = config
     X, X_test, y, y_test = load(name, quick)
     X, X_test = X.astype(dtype), X_test.astype(dtype)
@@ -145,15 +146,15 @@ def time_config(config, dtype, quick, repeats):
             )
     flops = flops_per_sample(widths)
     gflops = flops * len(X) / best_epoch / 1e9
-    rows_in_full_batches = len(X) // batch_size * batch_size
+    # the floor times full batches only
+    floor_gflops = flops * (len(X) // batch_size * batch_size) / min(floors) / 1e9
     return {
         "name": name, "dtype": dtype, "task": task,
         "ours": min(times["ours"]), "theirs": min(times["theirs"]),
         "ratio": min(times["ours"]) / min(times["theirs"]),
         "torch": min(times["torch"], default=math.nan),
         "gflops": gflops, "share": gflops / max(references), "floor": min(floors),
-        "floor_share": flops * rows_in_full_batches / min(floors) / 1e9
-        / max(references),
+        "floor_share": floor_gflops / max(references),
         "score": ours.score(X_test, y_test), "sk_score": theirs.score(X_test, y_test),
         "loss": ours.loss_, "sk_loss": theirs.loss_,
     }  # fmt: skip

@@ -42,6 +42,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_feedforward import (  # noqa: E402
+    agreement,
     blas_description,
     load,
     matmul_gflops,
@@ -49,7 +50,7 @@ from bench_feedforward import (  # noqa: E402
     torch_cells,
     warm_up,
 )
-from numpy_floor import epoch_floor  # noqa: E402
+from numpy_floor import epoch_floor, floor_gflops  # noqa: E402
 from torch_reference import AVAILABLE as TORCH  # noqa: E402
 from torch_reference import THREADS as TORCH_THREADS  # noqa: E402
 from torch_reference import seconds_per_epoch as torch_seconds_per_epoch  # noqa: E402
@@ -146,15 +147,14 @@ def time_config(config, dtype, quick, repeats):
             )
     flops = flops_per_sample(widths)
     gflops = flops * len(X) / best_epoch / 1e9
-    # the floor times full batches only
-    floor_gflops = flops * (len(X) // batch_size * batch_size) / min(floors) / 1e9
     return {
         "name": name, "dtype": dtype, "task": task,
         "ours": min(times["ours"]), "theirs": min(times["theirs"]),
         "ratio": min(times["ours"]) / min(times["theirs"]),
         "torch": min(times["torch"], default=math.nan),
         "gflops": gflops, "share": gflops / max(references), "floor": min(floors),
-        "floor_share": floor_gflops / max(references),
+        "floor_share": floor_gflops(flops, len(X), batch_size, min(floors))
+        / max(references),
         "score": ours.score(X_test, y_test), "sk_score": theirs.score(X_test, y_test),
         "loss": ours.loss_, "sk_loss": theirs.loss_,
     }  # fmt: skip
@@ -177,23 +177,13 @@ def report_speed_targets(rows, geomean):
                            f"{floor_ratio:.2f} x)", row["ratio"] <= 0.6))  # fmt: skip
         if row["dtype"] is np.float32 and not math.isnan(row["torch"]):
             checks.append((f"{label} faster than PyTorch", row["ours"] < row["torch"]))
-        checks.append(agreement(row, label))
+        what, passed = agreement(row["name"], row["task"],
+                                 (row["score"], row["sk_score"]),
+                                 (row["loss"], row["sk_loss"]))  # fmt: skip
+        checks.append((f"{label} {what}", passed))
     print("Targets:")
     for label, passed in checks:
         print(f"  {'PASS' if passed else 'FAIL'}  {label}")
-
-
-def agreement(row, label):
-    """The check that both libraries learned alike: held-out scores, or on
-    random labels, where both scores are chance (0.1, give or take 0.004 on
-    12,500 rows), the training losses."""
-    if row["name"] == "random-784":
-        ours, theirs = row["loss"], row["sk_loss"]
-        return (f"{label} training losses within 2% ({ours:.4f}, {theirs:.4f})",
-                abs(ours - theirs) <= 0.02 * theirs)  # fmt: skip
-    tolerance = 0.005 if row["task"] == "classification" else 0.01
-    return (f"{label} scores within {tolerance}",
-            abs(row["score"] - row["sk_score"]) <= tolerance)  # fmt: skip
 
 
 def harder_task(quick):

@@ -10,7 +10,8 @@ Nothing else an epoch does is timed (activations, biases, the L2 gradient,
 the loss, gathering the batch, the interpreter), so no trainer built on
 NumPy's matrix products and that update can run an epoch faster.  The
 benchmarks print it beside skdeep's epoch: how much of the epoch is left to
-win, and whether a target is within reach at all.
+win, and whether a target is within reach at all.  ``floor_gflops`` turns it
+into the rate it stands for.
 """
 
 import math
@@ -68,3 +69,9 @@ def epoch_floor(widths, n_rows, batch_size, dtype, repeats=5, inner=10):
                     batch()
                 best = min(best, (time.perf_counter() - start) / inner)
     return best * (n_rows // batch_size)
+
+
+def floor_gflops(flops_per_sample, n_rows, batch_size, floor_seconds):
+    """The rate the floor reaches, in GFLOP/s: it times full batches only,
+    so a last, partial batch's rows do not count."""
+    return flops_per_sample * (n_rows // batch_size * batch_size) / floor_seconds / 1e9

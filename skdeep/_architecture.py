@@ -169,20 +169,24 @@ class SharedWeightsLayout:
     @property
     def n_features_out(self):
         """Values per sample that the dense head reads."""
-        shaped = [
-            layer for layer in self.feature_layers() if hasattr(layer, "output_shape")
-        ]
-        return prod(shaped[-1].output_shape)  # dropout keeps the shape
+        return _values_out(self.feature_layers())
 
     def build(self, loss, dtype):
         layers = self.feature_layers()
         head = dense_head(
-            self.n_features_out, self.hidden_layer_sizes, self.n_outputs,
+            _values_out(layers), self.hidden_layer_sizes, self.n_outputs,
             self.activation, self.dropout[self.n_blocks :],
         )  # fmt: skip
         return Network([*layers, *head], loss, dtype=dtype)
 
     def multiply_adds_per_row(self):
-        widths = [self.n_features_out, *self.hidden_layer_sizes, self.n_outputs]
+        layers = self.feature_layers()
+        widths = [_values_out(layers), *self.hidden_layer_sizes, self.n_outputs]
         head = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=True))
-        return multiply_adds(self.feature_layers()) + head
+        return multiply_adds(layers) + head
+
+
+def _values_out(feature_layers):
+    """Values per sample leaving the last shaped layer (dropout keeps the shape)."""
+    shaped = [layer for layer in feature_layers if hasattr(layer, "output_shape")]
+    return prod(shaped[-1].output_shape)

@@ -1,5 +1,7 @@
 """BLAS thread rules: fixed by the work per minibatch, tuned by epoch times."""
 
+import math
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_regression
@@ -85,23 +87,46 @@ def test_blocks_are_counted_in_minibatches(monkeypatch):
     assert blocks == [ThreadTuner.BLOCK] * 3
 
 
-def test_a_hopeless_threaded_block_is_cut_short(monkeypatch):
-    """On a busy machine a threaded minibatch can take 30 times longer; the
-    trial stops a threaded block once it is slower than a one-thread block."""
+def test_a_hopeless_threaded_block_ends_the_trial(monkeypatch):
+    """On a busy machine a threaded minibatch can take 30 times longer; one
+    such minibatch, slower than a whole one-thread block, settles a trial."""
     now = [0.0]
     monkeypatch.setattr(_threads.time, "perf_counter", lambda: now[0])
     tuner = ThreadTuner(FakeController(), threads=2)
     tuner.run_started(trainer := type("Trainer", (), {})(), None)
     counts = []
-    for _ in range(6 * ThreadTuner.BLOCK):
+    for _ in range(120 * ThreadTuner.BLOCK):
         counts.append(tuner._current)
         trainer.batch_hook()
         now[0] += 30.0 if tuner._current == 2 else 1.0
-    # warm-up and a one-thread block of BLOCK batches each; each of the two
-    # threaded trial blocks ends after its first batch (30 s > 1.5 x 8 s)
+    # warm-up and a one-thread block of BLOCK batches each, then one
+    # threaded batch (30 s > 1.5 x 8 s) ends the first trial; the next
+    # waits until that batch is TRIAL_SHARE of the one-thread time since
+    # (rather than FIRST_INTERVAL blocks) and again costs one batch
+    wait = math.ceil(30.0 / (ThreadTuner.TRIAL_SHARE * ThreadTuner.BLOCK))
+    assert wait > ThreadTuner.FIRST_INTERVAL
+    first = counts.index(2)
+    assert first == 2 * ThreadTuner.BLOCK + 1
+    second = counts.index(2, first + 1)
+    assert second == first + 1 + wait * ThreadTuner.BLOCK
     assert counts.count(2) == 2
     assert tuner.choice == 1
-    assert counts[-ThreadTuner.BLOCK :] == [1] * ThreadTuner.BLOCK
+    assert tuner._controller.limits[-1] == 1
+
+
+def test_a_slow_one_thread_block_does_not_bring_a_trial_forward():
+    # one thread chosen on a busy machine; its blocks then vary by 3x, which
+    # must not set off trials of the threads, each costly there
+    def seconds(block, n):
+        if n == 2:
+            return 9.0
+        return 3.0 if block > 4 and block % 2 == 0 else 1.0
+
+    tuner = ThreadTuner(FakeController(), threads=2)
+    counts = run_blocks(tuner, seconds, 21)
+    assert counts[:5] == [1, 1, 2, 1, 2]
+    assert counts[5:] == [1] * 16  # no trial before FIRST_INTERVAL blocks
+    assert tuner.choice == 1
 
 
 @pytest.mark.parametrize(

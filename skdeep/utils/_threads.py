@@ -4,6 +4,7 @@ Every limit on BLAS threads in skdeep is set here.  Why one thread pays
 where it does is measured in ``benchmarks/README.rst``.
 """
 
+import math
 import os
 import time
 from contextlib import ExitStack
@@ -104,20 +105,27 @@ class ThreadTuner(Monitor):
     then several times faster.  Which holds is measured, not guessed, in
     blocks of ``BLOCK`` minibatches (spanning epochs, whose ends cost both
     counts alike): after a warm-up block on one thread, two blocks with one
-    thread and two with all (alternating) decide the count; a threaded
-    block already ``SLOWDOWN`` times slower than a whole one-thread block
-    is cut short, since on a busy machine each of its products can wait a
-    whole time slice of the scheduler (tens of times slower).  The
-    other count is tried again after ``FIRST_INTERVAL`` blocks, then after
-    twice as many each time it loses; a block of the chosen count much
-    slower than the count's measured time (the load changed) brings the
-    next trial forward.  A trial costs a few minibatches, so a quiet machine
-    loses next to nothing.
+    thread and two with all (alternating) decide the count.
+
+    The other count is tried again after ``FIRST_INTERVAL`` blocks, then
+    after twice as many each time it loses.  A threaded block much slower
+    than the threads' measured time (perhaps a core got busy) brings the
+    next trial forward; a slow one-thread block does not, since whatever
+    slowed it would slow the threads as much or more.  A trial costs a few
+    minibatches, so a quiet machine loses next to nothing.
+
+    On a busy machine each threaded product can wait a whole time slice of
+    the scheduler, and a threaded minibatch can take tens of times longer.
+    So once a threaded trial block is ``SLOWDOWN`` times slower than a whole
+    one-thread block, that one minibatch settles the trial in favour of one
+    thread, and the next trial waits until the minibatch's time is at most
+    ``TRIAL_SHARE`` of the time run on one thread since.
     """
 
     BLOCK = 8
     FIRST_INTERVAL = 16
     SLOWDOWN = 1.5
+    TRIAL_SHARE = 0.05
 
     def __init__(self, controller, threads):
         self._controller, self._threads = controller, threads
@@ -148,10 +156,18 @@ class ThreadTuner(Monitor):
             return
         self._batches += 1
         elapsed = now - self._started
-        if self._batches == self.BLOCK or self._hopeless(elapsed):
-            # a block cut short counts as the whole block it was heading for
-            self._block_ended(elapsed * self.BLOCK / self._batches)
-            self._started, self._batches = time.perf_counter(), 0
+        if self._hopeless(elapsed):
+            self._plan = []
+            self._decide(1, self._single)
+            # wait until that trial's cost is a small share of the time run
+            wait = math.ceil(elapsed / (self.TRIAL_SHARE * self._single))
+            self._until_trial = max(self._until_trial, wait)
+            self._use(1)
+        elif self._batches == self.BLOCK:
+            self._block_ended(elapsed)
+        else:
+            return
+        self._started, self._batches = time.perf_counter(), 0
 
     def _hopeless(self, elapsed):
         """A threaded trial block already slower than a whole one-thread block."""
@@ -171,9 +187,10 @@ class ThreadTuner(Monitor):
                 self._single = min(seconds, self._single or seconds)
             self._plan.pop(0)
             if not self._plan:
-                self._decide()
-        elif seconds > self.SLOWDOWN * self._reference:
-            self._start_trial()
+                fastest = min(self._trial, key=self._trial.get)
+                self._decide(fastest, self._trial[fastest] / 2)
+        elif self._choice != 1 and seconds > self.SLOWDOWN * self._reference:
+            self._start_trial()  # perhaps a core got busy
         else:
             self._until_trial -= 1
             if self._until_trial <= 0:
@@ -186,11 +203,10 @@ class ThreadTuner(Monitor):
         self._trial = {self._threads: 0.0, 1: 0.0}
         self._single = self._reference if self._choice == 1 else None
 
-    def _decide(self):
+    def _decide(self, choice, seconds_per_block):
         previous = self._choice if self._reference is not None else None
-        self._choice = min(self._trial, key=self._trial.get)
-        self._reference = self._trial[self._choice] / 2
-        confirmed = previous == self._choice
+        self._choice, self._reference = choice, seconds_per_block
+        confirmed = previous == choice
         self._interval = self._interval * 2 if confirmed else self.FIRST_INTERVAL
         self._until_trial = self._interval
 

@@ -2,8 +2,10 @@
 
 A deep network on digits ((64, 64, 64), batch 200, 60 epochs) and the 100,000
 x 100 classification problem of ``bench_deep.py`` ((256, 256), batch 256, 5
-epochs) train three ways: skdeep's default (the thread count tuned while
-training), NumPy's BLAS held at all its threads, and held at one thread.
+epochs; in float64, then in float32, which skdeep never tunes: see
+``skdeep/utils/_threads.py``) train three ways: skdeep's default (the
+thread count tuned while training), NumPy's BLAS held at all its threads,
+and held at one thread.
 Each runs with the machine quiet and again while a second process spins on
 a core, alternating over repeats (best of each).  The script prints the
 seconds and the slow-down that the busy core causes; the default should
@@ -66,7 +68,8 @@ def problems(quick):
                  max_iter=2 if quick else 5)  # fmt: skip
     large_name = f"{n // 1000}k x 100 (256, 256)"
     return [("digits (64, 64, 64)", X, y, digits),
-            (large_name, X2.astype(np.float32), y2, large)]  # fmt: skip
+            (f"{large_name} f64", X2, y2, large),
+            (f"{large_name} f32", X2.astype(np.float32), y2, large)]  # fmt: skip
 
 
 def fit_seconds(X, y, params):
@@ -80,7 +83,7 @@ def fit_seconds(X, y, params):
 
 def main(quick, repeats):
     modes = ["tuned", "all", "one"]
-    print(f"{'problem':<24}{'threads':<9}{'quiet':>9}{'busy core':>11}"
+    print(f"{'problem':<28}{'threads':<9}{'quiet':>9}{'busy core':>11}"
           f"{'busy/quiet':>12}")  # fmt: skip
     for name, X, y, params in problems(quick):
         best = {(mode, state): np.inf for mode in modes for state in ("quiet", "busy")}
@@ -95,7 +98,7 @@ def main(quick, repeats):
         for mode in modes:
             quiet, busy = best[mode, "quiet"], best[mode, "busy"]
             label = {"tuned": "default", "all": "all", "one": "one"}[mode]
-            print(f"{name:<24}{label:<9}{quiet:>8.2f}s{busy:>10.2f}s"
+            print(f"{name:<28}{label:<9}{quiet:>8.2f}s{busy:>10.2f}s"
                   f"{busy / quiet:>11.2f}x")  # fmt: skip
 
 

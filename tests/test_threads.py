@@ -100,16 +100,19 @@ def test_a_hopeless_threaded_block_ends_the_trial(monkeypatch):
         trainer.batch_hook()
         now[0] += 30.0 if tuner._current == 2 else 1.0
     # warm-up and a one-thread block of BLOCK batches each, then one
-    # threaded batch (30 s > 1.5 x 8 s) ends the first trial; the next
+    # threaded batch (30 s > 1.5 x 8 s) ends the first trial; the second
+    # comes FIRST_INTERVAL blocks later (the first could have been a passing
+    # stall) and costs one batch too; one thread won twice, so the third
     # waits until that batch is TRIAL_SHARE of the one-thread time since
-    # (rather than FIRST_INTERVAL blocks) and again costs one batch
     wait = math.ceil(30.0 / (ThreadTuner.TRIAL_SHARE * ThreadTuner.BLOCK))
-    assert wait > ThreadTuner.FIRST_INTERVAL
+    assert wait > 2 * ThreadTuner.FIRST_INTERVAL
     first = counts.index(2)
     assert first == 2 * ThreadTuner.BLOCK + 1
     second = counts.index(2, first + 1)
-    assert second == first + 1 + wait * ThreadTuner.BLOCK
-    assert counts.count(2) == 2
+    assert second == first + 1 + ThreadTuner.FIRST_INTERVAL * ThreadTuner.BLOCK
+    third = counts.index(2, second + 1)
+    assert third == second + 1 + wait * ThreadTuner.BLOCK
+    assert counts.count(2) == 3
     assert tuner.choice == 1
     assert tuner._controller.limits[-1] == 1
 

@@ -118,8 +118,10 @@ class ThreadTuner(Monitor):
     the scheduler, and a threaded minibatch can take tens of times longer.
     So once a threaded trial block is ``SLOWDOWN`` times slower than a whole
     one-thread block, that one minibatch settles the trial in favour of one
-    thread, and the next trial waits until the minibatch's time is at most
-    ``TRIAL_SHARE`` of the time run on one thread since.
+    thread.  When one thread had already won the trial before (the machine
+    stays busy, rather than a passing stall), the next trial waits until
+    that minibatch's time is at most ``TRIAL_SHARE`` of the time run on one
+    thread since.
     """
 
     BLOCK = 8
@@ -158,10 +160,10 @@ class ThreadTuner(Monitor):
         elapsed = now - self._started
         if self._hopeless(elapsed):
             self._plan = []
-            self._decide(1, self._single)
-            # wait until that trial's cost is a small share of the time run
-            wait = math.ceil(elapsed / (self.TRIAL_SHARE * self._single))
-            self._until_trial = max(self._until_trial, wait)
+            busy_again = self._decide(1, self._single)
+            if busy_again:  # not a passing stall: space the costly trials out
+                wait = math.ceil(elapsed / (self.TRIAL_SHARE * self._single))
+                self._until_trial = max(self._until_trial, wait)
             self._use(1)
         elif self._batches == self.BLOCK:
             self._block_ended(elapsed)
@@ -209,6 +211,7 @@ class ThreadTuner(Monitor):
         confirmed = previous == choice
         self._interval = self._interval * 2 if confirmed else self.FIRST_INTERVAL
         self._until_trial = self._interval
+        return confirmed
 
     def _use(self, count):
         if count != self._current:
